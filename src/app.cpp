@@ -1,0 +1,198 @@
+#include "app.hpp"
+
+#include "relay.hpp"
+#include "tunnel.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <functional>
+#include <unistd.h>
+
+namespace corkscrew {
+
+namespace {
+
+using tcp = net::ip::tcp;
+
+std::string seconds_text(std::chrono::milliseconds d) {
+    auto ms = d.count();
+    if (ms % 1000 == 0)
+        return std::to_string(ms / 1000) + " s";
+    return std::to_string(ms) + " ms";
+}
+
+class session {
+public:
+    session(const config& settings, const logger& log) : cfg_(settings), log_(log) {}
+
+    int run() {
+        signals_.async_wait([this](const error_code& ec, int signo) {
+            if (ec)
+                return;
+            // ssh ends a ProxyCommand with SIGHUP and does not wait: stop at once.
+            signal_ = signo;
+            log_.info("ended by signal " + std::to_string(signo));
+            io_.stop();
+        });
+        net::co_spawn(io_, main_task(), [this](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log_.error(std::string("internal error: ") + ex.what());
+                }
+                status_ = exit_status(failure::internal);
+            }
+            error_code ignored;
+            signals_.cancel(ignored);
+        });
+        io_.run();
+        if (signal_)
+            return signal_exit_status(signal_);
+        return status_;
+    }
+
+private:
+    net::awaitable<void> main_task() {
+        start_deadline();
+        auto up = co_await set_up_route();
+        setup_done_ = true;
+        deadline_.cancel();
+        abort_current_ = nullptr;
+        if (!up) {
+            report(up.err());
+            co_return;
+        }
+
+        auto executor = co_await net::this_coro::executor;
+        auto in = make_stdio_stream(executor, STDIN_FILENO);
+        auto out = make_stdio_stream(executor, STDOUT_FILENO);
+        relay_options options{cfg_.idle_timeout, tunnel_name()};
+        log_.info("tunnel established; relaying" +
+                  (up->leftover.empty() ? std::string()
+                                        : " (" + std::to_string(up->leftover.size()) +
+                                              " bytes arrived with the proxy's answer)"));
+        auto outcome = co_await relay(*in, *out, *up->stream, std::move(up->leftover), options);
+        log_.info("relay ended: " + std::to_string(outcome.sent) + " bytes sent, " +
+                  std::to_string(outcome.received) + " bytes received" +
+                  (outcome.idle_expired ? "; idle for " + seconds_text(*cfg_.idle_timeout)
+                                        : std::string()));
+        if (outcome.failure)
+            report(*outcome.failure);
+    }
+
+    // Resolves, connects and runs the CONNECT exchange with each hop in turn.
+    net::awaitable<result<tunnel>> set_up_route() {
+        const auto& first = cfg_.path.hops.front();
+        connector connect = [this, &first]() { return connect_to_proxy(first.proxy); };
+        auto t = co_await open_tunnel(connect, first, cfg_.path.destination, cfg_.request, log_);
+        if (!t && deadline_passed_)
+            co_return fail(failure::timeout, "no tunnel to " + authority(cfg_.path.destination) +
+                                                 " via proxy " + authority(first.proxy) +
+                                                 " within " + seconds_text(cfg_.connect_timeout) +
+                                                 " (--connect-timeout)");
+        co_return t;
+    }
+
+    net::awaitable<result<std::unique_ptr<byte_stream>>>
+    connect_to_proxy(const endpoint_name& proxy) {
+        auto name = authority(proxy);
+        tcp::resolver resolver(io_);
+        abort_current_ = [&resolver] { resolver.cancel(); };
+        error_code ec;
+        auto port = std::to_string(proxy.port);
+        auto flags = tcp::resolver::numeric_service;
+        tcp::resolver::results_type endpoints;
+        if (cfg_.family == ip_family::v4)
+            endpoints = co_await resolver.async_resolve(tcp::v4(), proxy.host, port, flags,
+                                                        use_awaitable_ec(ec));
+        else if (cfg_.family == ip_family::v6)
+            endpoints = co_await resolver.async_resolve(tcp::v6(), proxy.host, port, flags,
+                                                        use_awaitable_ec(ec));
+        else
+            endpoints =
+                co_await resolver.async_resolve(proxy.host, port, flags, use_awaitable_ec(ec));
+        abort_current_ = nullptr;
+        if (ec)
+            co_return fail(failure::proxy_unreachable,
+                           "cannot resolve proxy host " + proxy.host + ": " + ec.message());
+
+        tcp::socket socket(io_);
+        abort_current_ = [&socket] {
+            error_code ignored;
+            socket.close(ignored);
+        };
+        std::string tried;
+        for (const auto& entry : endpoints) {
+            auto endpoint = entry.endpoint();
+            log_.info("connecting to proxy " + name + " at " + endpoint.address().to_string());
+            error_code ignored;
+            socket.close(ignored);
+            co_await socket.async_connect(endpoint, use_awaitable_ec(ec));
+            if (!ec)
+                break;
+            tried = endpoint.address().to_string();
+            if (deadline_passed_)
+                break;
+        }
+        abort_current_ = nullptr;
+        if (ec)
+            co_return fail(failure::proxy_unreachable,
+                           "cannot connect to proxy " + name +
+                               (tried.empty() || tried == proxy.host ? "" : " (" + tried + ")") +
+                               ": " + ec.message());
+        // The tunnel carries interactive traffic (ssh keystrokes): send small writes at once.
+        socket.set_option(tcp::no_delay(true), ec);
+        auto stream = make_socket_stream(std::move(socket));
+        abort_current_ = [s = stream.get()] { s->close(); };
+        co_return std::move(stream);
+    }
+
+    void start_deadline() {
+        deadline_.expires_after(cfg_.connect_timeout);
+        deadline_.async_wait([this](const error_code& ec) {
+            if (ec || setup_done_)
+                return;
+            deadline_passed_ = true;
+            if (abort_current_)
+                abort_current_();
+        });
+    }
+
+    std::string tunnel_name() const {
+        return "tunnel to " + authority(cfg_.path.destination) + " via proxy " +
+               authority(cfg_.path.hops.front().proxy);
+    }
+
+    void report(const error& e) {
+        log_.error(e.message);
+        status_ = exit_status(e.kind);
+    }
+
+    const config& cfg_;
+    const logger& log_;
+    net::io_context io_{1};
+    net::signal_set signals_{io_, SIGHUP, SIGTERM, SIGINT};
+    net::steady_timer deadline_{io_};
+    bool deadline_passed_ = false;
+    bool setup_done_ = false;
+    // Aborts whatever the set-up is waiting for, when the deadline passes.
+    std::function<void()> abort_current_;
+    int signal_ = 0;
+    int status_ = 0;
+};
+
+} // namespace
+
+int run(const config& settings, const logger& log) {
+    session s(settings, log);
+    return s.run();
+}
+
+} // namespace corkscrew

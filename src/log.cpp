@@ -1,0 +1,22 @@
+#include "log.hpp"
+
+#include <string>
+#include <unistd.h>
+
+namespace corkscrew {
+
+void logger::write(std::string_view line) {
+    // One write per line, so lines from this process never interleave mid-line with others.
+    std::string out = "corkscrew++: ";
+    out += line;
+    out += '\n';
+    std::string_view rest = out;
+    while (!rest.empty()) {
+        auto n = ::write(STDERR_FILENO, rest.data(), rest.size());
+        if (n <= 0)
+            return;
+        rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+} // namespace corkscrew

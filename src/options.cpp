@@ -1,0 +1,236 @@
+#include "options.hpp"
+
+#include <boost/version.hpp>
+#include <cxxopts.hpp>
+
+#include <cmath>
+#include <cstdlib>
+
+#ifndef CORKSCREW_VERSION
+#define CORKSCREW_VERSION "unknown"
+#endif
+
+namespace corkscrew {
+
+namespace {
+
+constexpr const char* program = "corkscrew++";
+
+// The longest timeout accepted: a day, far past any sensible value, far from overflow.
+constexpr double max_timeout_seconds = 86400;
+
+std::string help_epilog() {
+    return R"(
+Opens a tunnel to DESTHOST:DESTPORT through an HTTP proxy with CONNECT, then copies stdin to the
+tunnel and the tunnel to stdout, for use as an OpenSSH ProxyCommand:
+    ProxyCommand corkscrew++ -x http://proxy.example:3128 %h %p
+    ProxyCommand corkscrew++ proxy.example 3128 %h %p ~/.ssh/proxyauth
+
+Credentials (user:password), first found wins: the user information of the proxy URL,
+--auth-file or the corkscrew-style AUTHFILE, the CORKSCREW_AUTH environment variable. A password
+on the command line can be read by other users in the process list; prefer a file (chmod 600).
+With AUTHFILE, Basic credentials are sent with the first request, as corkscrew does; otherwise
+only when the proxy asks for them (407).
+
+Exit status:
+    0  the relay ended normally (both directions, or the idle timeout)
+    1  internal error
+    2  usage error (bad option, URL, header, host, port or auth file)
+    3  cannot resolve or connect to the proxy
+    4  the proxy refused the CONNECT request (non-2xx answer)
+    5  proxy authentication failed
+    6  malformed proxy answer
+    7  timed out before the tunnel was up (--connect-timeout)
+    8  I/O error after the tunnel was up
+  128+N ended by signal N (129 for SIGHUP, 143 for SIGTERM)
+)";
+}
+
+result<std::chrono::milliseconds> parse_seconds(const std::string& text, const char* option) {
+    char* end = nullptr;
+    double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value <= 0 ||
+        value > max_timeout_seconds)
+        return fail(failure::usage, std::string("invalid ") + option + " '" + text +
+                                        "' (want seconds, more than 0)");
+    return std::chrono::milliseconds(static_cast<long long>(std::ceil(value * 1000)));
+}
+
+cxxopts::Options make_parser() {
+    cxxopts::Options o(program, "Tunnel a TCP stream through an HTTP proxy with CONNECT.");
+    o.custom_help("[OPTIONS] -x URL DESTHOST DESTPORT\n  corkscrew++ [OPTIONS] PROXYHOST "
+                  "PROXYPORT DESTHOST DESTPORT [AUTHFILE]");
+    o.positional_help("");
+    // clang-format off
+    o.add_options()
+        ("x,proxy", "proxy URL: http://[user[:password]@]host[:port] (port 8080 when not given)",
+         cxxopts::value<std::string>(), "URL")
+        ("auth-file", "read proxy credentials from FILE (one line: user:password)",
+         cxxopts::value<std::string>(), "FILE")
+        ("H,header", "add a header to the CONNECT request (repeatable)",
+         cxxopts::value<std::vector<std::string>>(), "'NAME: VALUE'")
+        ("A,user-agent", "User-Agent of the CONNECT request", cxxopts::value<std::string>(),
+         "STRING")
+        ("connect-timeout", "give up if the tunnel is not up within SEC seconds (resolve, "
+         "connect and CONNECT exchange; default 30)", cxxopts::value<std::string>(), "SEC")
+        ("w,idle-timeout", "end the relay after SEC seconds without traffic either way "
+         "(default: never)", cxxopts::value<std::string>(), "SEC")
+        ("4", "reach the proxy over IPv4 only")
+        ("6", "reach the proxy over IPv6 only")
+        ("v,verbose", "say what happens on stderr (-vv: also the request and answer headers)")
+        ("q,quiet", "print errors only, no warnings")
+        ("h,help", "print this help and exit")
+        ("V,version", "print the version and exit")
+        ("args", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
+    o.parse_positional({"args"});
+    return o;
+}
+
+std::string version_text() {
+    return std::string(program) + " " + CORKSCREW_VERSION + "\nBoost " +
+           std::to_string(BOOST_VERSION / 100000) + "." +
+           std::to_string(BOOST_VERSION / 100 % 1000) + "." + std::to_string(BOOST_VERSION % 100) +
+           ", cxxopts " + std::to_string(CXXOPTS__VERSION_MAJOR) + "." +
+           std::to_string(CXXOPTS__VERSION_MINOR) + "." + std::to_string(CXXOPTS__VERSION_PATCH) +
+           "\nauth: Basic\nproxies: http\n";
+}
+
+} // namespace
+
+std::optional<std::string> process_env(const char* name) {
+    if (const char* v = std::getenv(name))
+        return std::string(v);
+    return std::nullopt;
+}
+
+result<command_line> parse_command_line(int argc, const char* const* argv, const env_lookup& env) {
+    auto parser = make_parser();
+    cxxopts::ParseResult opts;
+    try {
+        opts = parser.parse(argc, argv);
+    } catch (const cxxopts::exceptions::exception& e) {
+        return fail(failure::usage, e.what());
+    }
+
+    command_line cl;
+    if (opts.count("help")) {
+        cl.what = command_line::action::help;
+        cl.text = parser.help({""}) + help_epilog();
+        return cl;
+    }
+    if (opts.count("version")) {
+        cl.what = command_line::action::version;
+        cl.text = version_text();
+        return cl;
+    }
+
+    auto& cfg = cl.settings;
+    cfg.verbosity = opts.count("quiet") ? -1 : static_cast<int>(opts.count("verbose"));
+
+    std::vector<std::string> args;
+    if (opts.count("args"))
+        args = opts["args"].as<std::vector<std::string>>();
+
+    hop first;
+    std::optional<std::string> auth_file;
+    if (opts.count("auth-file"))
+        auth_file = opts["auth-file"].as<std::string>();
+
+    if (opts.count("proxy")) {
+        if (args.size() != 2)
+            return fail(failure::usage, "with -x, give DESTHOST DESTPORT (got " +
+                                            std::to_string(args.size()) + " arguments)");
+        auto url = parse_proxy_url(opts["proxy"].as<std::string>());
+        if (!url)
+            return url.err();
+        first.proxy = url->server;
+        first.creds = url->userinfo;
+        if (url->password_in_url)
+            cl.warnings.push_back("a password on the command line can be read by other users "
+                                  "in the process list; prefer --auth-file or CORKSCREW_AUTH");
+    } else if (args.size() == 4 || args.size() == 5) {
+        // The corkscrew form: PROXYHOST PROXYPORT DESTHOST DESTPORT [AUTHFILE]
+        auto host = parse_host(args[0]);
+        if (!host)
+            return host.err();
+        auto port = parse_port(args[1]);
+        if (!port)
+            return port.err();
+        first.proxy = {*host, *port};
+        if (args.size() == 5) {
+            if (auth_file)
+                return fail(failure::usage, "give the auth file either as AUTHFILE or with "
+                                            "--auth-file, not both");
+            auth_file = args[4];
+            first.preemptive_basic = true;
+        }
+        args.erase(args.begin(), args.begin() + 2);
+        args.resize(2);
+    } else if (args.size() == 2) {
+        return fail(failure::usage, "no proxy given: use -x http://proxy:port or the form "
+                                    "PROXYHOST PROXYPORT DESTHOST DESTPORT");
+    } else {
+        return fail(failure::usage, "expected DESTHOST DESTPORT with -x, or PROXYHOST "
+                                    "PROXYPORT DESTHOST DESTPORT [AUTHFILE]");
+    }
+
+    auto dest = parse_destination(args[0], args[1]);
+    if (!dest)
+        return dest.err();
+    cfg.path.destination = *dest;
+
+    if (!first.creds && auth_file) {
+        std::string warning;
+        auto creds = read_auth_file(*auth_file, warning);
+        if (!creds)
+            return creds.err();
+        if (!warning.empty())
+            cl.warnings.push_back(warning);
+        first.creds = *creds;
+    }
+    if (!first.creds) {
+        if (auto v = env("CORKSCREW_AUTH")) {
+            auto creds = parse_credentials(*v, "CORKSCREW_AUTH");
+            if (!creds)
+                return creds.err();
+            first.creds = *creds;
+        }
+    }
+    if (!first.creds)
+        first.preemptive_basic = false;
+    cfg.path.hops.push_back(std::move(first));
+
+    cfg.request.user_agent = opts.count("user-agent")
+                                 ? opts["user-agent"].as<std::string>()
+                                 : std::string(program) + "/" + CORKSCREW_VERSION;
+    if (auto h = parse_header_option("User-Agent: " + cfg.request.user_agent); !h)
+        return fail(failure::usage, "invalid user agent: control characters are not allowed");
+    if (opts.count("header")) {
+        for (const auto& text : opts["header"].as<std::vector<std::string>>()) {
+            auto h = parse_header_option(text);
+            if (!h)
+                return h.err();
+            cfg.request.extra_headers.push_back(*h);
+        }
+    }
+
+    if (opts.count("connect-timeout")) {
+        auto t = parse_seconds(opts["connect-timeout"].as<std::string>(), "--connect-timeout");
+        if (!t)
+            return t.err();
+        cfg.connect_timeout = *t;
+    }
+    if (opts.count("idle-timeout")) {
+        auto t = parse_seconds(opts["idle-timeout"].as<std::string>(), "--idle-timeout");
+        if (!t)
+            return t.err();
+        cfg.idle_timeout = *t;
+    }
+    if (opts.count("4") && opts.count("6"))
+        return fail(failure::usage, "-4 and -6 exclude each other");
+    cfg.family = opts.count("4") ? ip_family::v4 : opts.count("6") ? ip_family::v6 : ip_family::any;
+    return cl;
+}
+
+} // namespace corkscrew

@@ -1,0 +1,50 @@
+// The command line and the environment, read in this one place and turned into a plain config.
+#pragma once
+
+#include "error.hpp"
+#include "route.hpp"
+#include "tunnel.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace corkscrew {
+
+// How long resolving, connecting and the CONNECT exchange may take together. Long enough for a
+// proxy that is slow to reach the destination, short enough that a dead one is reported while
+// the user still waits for it.
+inline constexpr std::chrono::seconds default_connect_timeout{30};
+
+enum class ip_family { any, v4, v6 };
+
+struct config {
+    route path;
+    request_options request;
+    std::chrono::milliseconds connect_timeout = default_connect_timeout;
+    std::optional<std::chrono::milliseconds> idle_timeout;
+    ip_family family = ip_family::any;
+    int verbosity = 0; // -1 with -q, +1 per -v
+};
+
+struct command_line {
+    enum class action { run, help, version };
+    action what = action::run;
+    config settings;
+    // Said on stderr before anything else, unless -q.
+    std::vector<std::string> warnings;
+    // The help or version text, for those actions.
+    std::string text;
+};
+
+// Looks up an environment variable.
+using env_lookup = std::function<std::optional<std::string>(const char* name)>;
+
+// The process's own environment.
+std::optional<std::string> process_env(const char* name);
+
+result<command_line> parse_command_line(int argc, const char* const* argv, const env_lookup& env);
+
+} // namespace corkscrew

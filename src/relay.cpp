@@ -1,0 +1,174 @@
+#include "relay.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <vector>
+
+namespace corkscrew {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct relay_state {
+    byte_stream& local_in;
+    byte_stream& local_out;
+    byte_stream& tunnel;
+    const relay_options& options;
+    net::steady_timer idle_timer;
+    relay_outcome outcome;
+    clock::time_point last_activity = clock::now();
+    bool stopping = false;
+    int directions_running = 2;
+
+    // Called as each direction ends; after the second, the idle watch has nothing to watch.
+    void direction_done() {
+        if (--directions_running == 0)
+            idle_timer.cancel();
+    }
+
+    // Ends both directions at once: an error on the tunnel, or the idle timeout.
+    void stop(std::optional<error> why) {
+        if (why && !outcome.failure)
+            outcome.failure = std::move(why);
+        if (stopping)
+            return;
+        stopping = true;
+        local_in.close();
+        tunnel.close();
+        local_out.close();
+    }
+
+    error io_failure(const char* what, const error_code& ec) const {
+        return fail(failure::relay_io, options.tunnel_name + ": " + what + ": " + ec.message());
+    }
+};
+
+// stdin -> tunnel, then half-close the tunnel.
+net::awaitable<void> copy_up(relay_state& s) {
+    std::vector<char> buffer(relay_buffer_bytes);
+    for (;;) {
+        auto r = co_await s.local_in.read_some(net::buffer(buffer));
+        if (r.ec == net::error::eof)
+            break;
+        if (r.ec) {
+            if (!s.stopping)
+                s.stop(s.io_failure("reading stdin", r.ec));
+            co_return;
+        }
+        s.last_activity = clock::now();
+        auto w = co_await s.tunnel.write_all(net::buffer(buffer.data(), r.bytes));
+        if (w.ec) {
+            if (!s.stopping)
+                s.stop(s.io_failure("sending", w.ec));
+            co_return;
+        }
+        s.outcome.sent += w.bytes;
+    }
+    // stdin is done: tell the far end, and keep reading its answer.
+    if (!s.stopping)
+        co_await s.tunnel.shutdown_send();
+}
+
+// tunnel -> stdout (leftover first), then close stdout.
+net::awaitable<void> copy_down(relay_state& s, std::string leftover) {
+    auto deliver = [&s](net::const_buffer data) -> net::awaitable<bool> {
+        auto w = co_await s.local_out.write_all(data);
+        s.outcome.received += w.bytes;
+        // The reader of stdout went away (EPIPE): nothing more can be delivered, which ends
+        // this direction quietly; sending goes on until stdin ends.
+        co_return !w.ec;
+    };
+    if (!leftover.empty() && !co_await deliver(net::buffer(leftover)))
+        co_return;
+    leftover = {};
+    std::vector<char> buffer(relay_buffer_bytes);
+    for (;;) {
+        auto r = co_await s.tunnel.read_some(net::buffer(buffer));
+        if (r.ec == net::error::eof)
+            break;
+        if (r.ec) {
+            if (!s.stopping)
+                s.stop(s.io_failure("receiving", r.ec));
+            co_return;
+        }
+        s.last_activity = clock::now();
+        if (!co_await deliver(net::buffer(buffer.data(), r.bytes)))
+            break;
+    }
+    // The tunnel is done: stdout's reader sees EOF now, not when stdin ends.
+    co_await s.local_out.shutdown_send();
+}
+
+net::awaitable<void> upload(relay_state& s) {
+    co_await copy_up(s);
+    s.direction_done();
+}
+
+net::awaitable<void> download(relay_state& s, std::string leftover) {
+    co_await copy_down(s, std::move(leftover));
+    s.direction_done();
+}
+
+// Ends the relay once nothing has moved either way for the idle timeout.
+net::awaitable<void> watch_idle(relay_state& s) {
+    if (!s.options.idle_timeout)
+        co_return;
+    auto limit = *s.options.idle_timeout;
+    auto& timer = s.idle_timer;
+    while (!s.stopping && s.directions_running > 0) {
+        timer.expires_at(s.last_activity + limit);
+        error_code ec;
+        co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+        if (ec == net::error::operation_aborted)
+            co_return;
+        if (clock::now() >= s.last_activity + limit) {
+            s.outcome.idle_expired = true;
+            s.stop(std::nullopt);
+        }
+    }
+}
+
+// Runs the coroutines concurrently and resumes when all have finished. (Boost 1.74 has no
+// awaitable operator&&, so this waits on a timer that the last one to finish cancels.)
+net::awaitable<void> run_all(std::vector<net::awaitable<void>> tasks) {
+    auto executor = co_await net::this_coro::executor;
+    net::steady_timer all_done(executor, net::steady_timer::time_point::max());
+    auto running = tasks.size();
+    std::exception_ptr first_exception;
+    auto finished = [&](std::exception_ptr e) {
+        if (e && !first_exception)
+            first_exception = e;
+        if (--running == 0)
+            all_done.cancel();
+    };
+    for (auto& task : tasks)
+        net::co_spawn(executor, std::move(task), finished);
+    if (running > 0) {
+        error_code ignored;
+        co_await all_done.async_wait(net::redirect_error(net::use_awaitable, ignored));
+    }
+    if (first_exception)
+        std::rethrow_exception(first_exception);
+}
+
+} // namespace
+
+net::awaitable<relay_outcome> relay(byte_stream& local_in, byte_stream& local_out,
+                                    byte_stream& tunnel, std::string leftover,
+                                    const relay_options& options) {
+    auto executor = co_await net::this_coro::executor;
+    relay_state s{local_in, local_out, tunnel, options, net::steady_timer(executor), {}};
+    std::vector<net::awaitable<void>> tasks;
+    tasks.push_back(upload(s));
+    tasks.push_back(download(s, std::move(leftover)));
+    tasks.push_back(watch_idle(s));
+    co_await run_all(std::move(tasks));
+    co_return s.outcome;
+}
+
+} // namespace corkscrew

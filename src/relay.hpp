@@ -1,0 +1,39 @@
+// Copying between stdin/stdout and the tunnel until both directions have ended.
+#pragma once
+
+#include "error.hpp"
+#include "stream.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace corkscrew {
+
+// Bytes moved per read in each direction: large enough that a bulk transfer costs few system
+// calls, small enough that two of them are nothing next to the process.
+inline constexpr std::size_t relay_buffer_bytes = 128 * 1024;
+
+struct relay_options {
+    // End the relay after this long without traffic either way (off when empty).
+    std::optional<std::chrono::milliseconds> idle_timeout;
+    // "tunnel to host:22 via proxy:3128", for messages.
+    std::string tunnel_name;
+};
+
+struct relay_outcome {
+    std::uint64_t sent = 0;     // stdin -> tunnel
+    std::uint64_t received = 0; // tunnel -> stdout, leftover included
+    bool idle_expired = false;
+    std::optional<error> failure;
+};
+
+// Relays local_in -> tunnel and tunnel -> local_out, `leftover` first. Each direction ends on its
+// own: EOF on local_in shuts down the tunnel's sending side and reading goes on; EOF from the
+// tunnel ends local_out and sending goes on. An error on the tunnel ends both.
+net::awaitable<relay_outcome> relay(byte_stream& local_in, byte_stream& local_out,
+                                    byte_stream& tunnel, std::string leftover,
+                                    const relay_options& options);
+
+} // namespace corkscrew

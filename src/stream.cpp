@@ -1,0 +1,147 @@
+#include "stream.hpp"
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace corkscrew {
+
+namespace {
+
+class socket_stream final : public byte_stream {
+public:
+    explicit socket_stream(net::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+
+    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
+        io_result r;
+        r.bytes = co_await socket_.async_read_some(buffer, use_awaitable_ec(r.ec));
+        co_return r;
+    }
+
+    net::awaitable<io_result> write_all(net::const_buffer data) override {
+        io_result r;
+        r.bytes = co_await net::async_write(socket_, data, use_awaitable_ec(r.ec));
+        co_return r;
+    }
+
+    net::awaitable<error_code> shutdown_send() override {
+        error_code ec;
+        socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
+        co_return ec;
+    }
+
+    void close() override {
+        error_code ignored;
+        socket_.close(ignored);
+    }
+
+private:
+    net::ip::tcp::socket socket_;
+};
+
+// Puts /dev/null where `fd` was, closing our reference to what it was.
+void replace_with_devnull(int fd) {
+    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd < 0) {
+        ::close(fd);
+        return;
+    }
+    ::dup2(null_fd, fd);
+    ::close(null_fd);
+}
+
+bool is_socket(int fd) {
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+class stdio_stream final : public byte_stream {
+public:
+    stdio_stream(const net::any_io_executor& executor, int fd)
+        : fd_(fd), flags_(::fcntl(fd, F_GETFL)), descriptor_(executor, fd), socket_(is_socket(fd)) {
+    }
+
+    ~stdio_stream() override { release(); }
+
+    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
+        io_result r;
+        if (!open_) {
+            r.ec = net::error::eof;
+            co_return r;
+        }
+        // Regular files and /dev/null cannot be polled; Asio then reads them directly, which
+        // never blocks for them.
+        r.bytes = co_await descriptor_.async_read_some(buffer, use_awaitable_ec(r.ec));
+        co_return r;
+    }
+
+    net::awaitable<io_result> write_all(net::const_buffer data) override {
+        io_result r;
+        if (!open_) {
+            r.ec = net::error::broken_pipe;
+            co_return r;
+        }
+        r.bytes = co_await net::async_write(descriptor_, data, use_awaitable_ec(r.ec));
+        co_return r;
+    }
+
+    net::awaitable<error_code> shutdown_send() override {
+        if (socket_)
+            ::shutdown(fd_, SHUT_WR);
+        release();
+        co_return error_code{};
+    }
+
+    void close() override { release(); }
+
+private:
+    void release() {
+        if (!open_)
+            return;
+        open_ = false;
+        error_code ignored;
+        descriptor_.cancel(ignored);
+        descriptor_.release();
+        ::fcntl(fd_, F_SETFL, flags_);
+        replace_with_devnull(fd_);
+    }
+
+    int fd_;
+    int flags_;
+    net::posix::stream_descriptor descriptor_;
+    bool socket_;
+    bool open_ = true;
+};
+
+// A standard descriptor the process was started without: reads see EOF, writes a broken pipe.
+class absent_stream final : public byte_stream {
+public:
+    net::awaitable<io_result> read_some(net::mutable_buffer) override {
+        co_return io_result{net::error::eof, 0};
+    }
+    net::awaitable<io_result> write_all(net::const_buffer) override {
+        co_return io_result{net::error::broken_pipe, 0};
+    }
+    net::awaitable<error_code> shutdown_send() override { co_return error_code{}; }
+    void close() override {}
+};
+
+} // namespace
+
+std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket) {
+    return std::make_unique<socket_stream>(std::move(socket));
+}
+
+std::unique_ptr<byte_stream> make_stdio_stream(const net::any_io_executor& executor, int fd) {
+    if (::fcntl(fd, F_GETFL) < 0)
+        return std::make_unique<absent_stream>();
+    return std::make_unique<stdio_stream>(executor, fd);
+}
+
+} // namespace corkscrew

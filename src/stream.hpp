@@ -1,0 +1,61 @@
+// A byte stream the CONNECT exchange and the relay run over, whatever is under it: a TCP socket
+// to the proxy, stdin or stdout (pipe, socket, tty, regular file, /dev/null), or, later, a TLS
+// session or an earlier hop's tunnel.
+#pragma once
+
+#include <utility> // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <system_error>
+
+namespace corkscrew {
+
+namespace net = boost::asio;
+using boost::system::error_code;
+
+// The completion token of every awaited operation here: errors come back as values.
+inline auto use_awaitable_ec(error_code& ec) {
+    return net::redirect_error(net::use_awaitable, ec);
+}
+
+struct io_result {
+    error_code ec; // net::error::eof at the end of the stream
+    std::size_t bytes = 0;
+};
+
+class byte_stream {
+public:
+    virtual ~byte_stream() = default;
+
+    // Reads what is available, at least one byte, or reports EOF or an error.
+    virtual net::awaitable<io_result> read_some(net::mutable_buffer buffer) = 0;
+
+    // Writes all of `data` or reports an error.
+    virtual net::awaitable<io_result> write_all(net::const_buffer data) = 0;
+
+    // Ends the sending direction, so the peer reads EOF; reading goes on.
+    virtual net::awaitable<error_code> shutdown_send() = 0;
+
+    // Aborts pending operations (they complete with operation_aborted) and lets go of the
+    // underlying resource.
+    virtual void close() = 0;
+};
+
+// A connected TCP socket.
+std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket);
+
+// One of the process's standard descriptors. Shutting down stdout's sending direction lets its
+// reader see EOF: the descriptor is replaced by /dev/null, so the number stays taken. The file
+// status flags the relay changes (O_NONBLOCK) are put back first, as a terminal or pipe shared
+// with the shell must not stay non-blocking.
+std::unique_ptr<byte_stream> make_stdio_stream(const net::any_io_executor& executor, int fd);
+
+} // namespace corkscrew

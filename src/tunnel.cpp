@@ -1,0 +1,248 @@
+#include "tunnel.hpp"
+
+#include "answer.hpp"
+#include "auth.hpp"
+
+#include <array>
+
+namespace corkscrew {
+
+namespace {
+
+// How much is asked of the proxy connection per read while its answer is awaited.
+constexpr std::size_t answer_read_chunk = 16 * 1024;
+
+// The states of one CONNECT exchange; every change goes through exchange::enter, which logs it.
+enum class tunnel_state { connecting, sending, receiving, established, failed };
+
+const char* state_name(tunnel_state s) {
+    switch (s) {
+    case tunnel_state::connecting:
+        return "connecting";
+    case tunnel_state::sending:
+        return "sending";
+    case tunnel_state::receiving:
+        return "receiving";
+    case tunnel_state::established:
+        return "established";
+    case tunnel_state::failed:
+        return "failed";
+    }
+    return "?";
+}
+
+std::string join(const std::vector<std::string_view>& values, std::string_view sep) {
+    std::string out;
+    for (auto v : values) {
+        if (!out.empty())
+            out += sep;
+        out += v;
+    }
+    return out;
+}
+
+class exchange {
+public:
+    exchange(const connector& connect, const hop& through, const endpoint_name& target,
+             const request_options& options, const logger& log)
+        : connect_(connect), hop_(through), target_(target), options_(options), log_(log),
+          proxy_name_(authority(through.proxy)), target_name_(authority(target)) {}
+
+    net::awaitable<result<tunnel>> run() {
+        if (auto e = co_await reconnect())
+            co_return std::move(*e);
+        std::unique_ptr<authenticator> auth;
+        if (hop_.creds)
+            auth = make_basic_auth(*hop_.creds, hop_.preemptive_basic);
+        std::optional<std::string> authorization = auth ? auth->preemptive() : std::nullopt;
+        int tries = authorization ? 1 : 0;
+        // One pass per request; a 407 that can be answered loops back with new credentials.
+        for (;;) {
+            enter(tunnel_state::sending);
+            if (auto e = co_await send(authorization))
+                co_return std::move(*e);
+            enter(tunnel_state::receiving);
+            auto answer = co_await receive_final_answer();
+            if (!answer)
+                co_return failed(answer.err());
+            const auto& head = (*answer)->head();
+            if (head.is_success()) {
+                enter(tunnel_state::established);
+                if (!head.ignored_problem.empty())
+                    log_.info("ignored a header problem in the 2xx answer: " +
+                              head.ignored_problem);
+                co_return tunnel{std::move(stream_), std::move(buffer_)};
+            }
+            if (head.status != 407)
+                co_return failed(
+                    fail(failure::proxy_refused, "proxy " + proxy_name_ + " refused CONNECT to " +
+                                                     target_name_ + ": " + head.status_line()));
+            auto offered = join(head.values("Proxy-Authenticate"), ", ");
+            if (!auth)
+                co_return failed(fail(failure::auth_failed,
+                                      "proxy " + proxy_name_ +
+                                          " requires authentication for CONNECT to " +
+                                          target_name_ + " (" + head.status_line() +
+                                          (offered.empty() ? "" : "; offers " + offered) +
+                                          "); give credentials with --auth-file, CORKSCREW_AUTH or "
+                                          "-x http://user@host:port"));
+            if (tries >= max_auth_tries)
+                co_return failed(fail(failure::auth_failed,
+                                      "proxy " + proxy_name_ + " rejected the credentials (from " +
+                                          hop_.creds->source + ") for CONNECT to " + target_name_ +
+                                          ": " + head.status_line() + " after " +
+                                          std::to_string(tries) + " tries"));
+            authorization = auth->respond(head);
+            if (!authorization)
+                co_return failed(fail(failure::auth_failed,
+                                      "proxy " + proxy_name_ + " asks for " + offered +
+                                          " authentication, which corkscrew++ does not speak "
+                                          "yet (it speaks Basic)"));
+            ++tries;
+            log_.info("proxy asked for credentials (" + offered + "); retrying with " +
+                      std::string(auth->scheme()) + " credentials from " + hop_.creds->source);
+            if (!co_await discard_body(**answer)) {
+                log_.info("the proxy's connection cannot carry the retry; reconnecting");
+                if (auto e = co_await reconnect())
+                    co_return std::move(*e);
+            }
+        }
+    }
+
+private:
+    void enter(tunnel_state next) {
+        log_.debug("tunnel to " + target_name_ + " via " + proxy_name_ + ": " + state_name(state_) +
+                   " -> " + state_name(next));
+        state_ = next;
+    }
+
+    error failed(error e) {
+        enter(tunnel_state::failed);
+        return e;
+    }
+
+    net::awaitable<std::optional<error>> reconnect() {
+        enter(tunnel_state::connecting);
+        buffer_.clear();
+        stream_.reset();
+        auto stream = co_await connect_();
+        if (!stream)
+            co_return failed(stream.err());
+        stream_ = std::move(*stream);
+        co_return std::nullopt;
+    }
+
+    net::awaitable<std::optional<error>> send(const std::optional<std::string>& authorization) {
+        connect_request request{target_, options_.user_agent, options_.extra_headers,
+                                authorization};
+        log_.info("sending CONNECT " + target_name_ + " to proxy " + proxy_name_ +
+                  (authorization ? " with " + authorization->substr(0, authorization->find(' ')) +
+                                       " credentials"
+                                 : ""));
+        if (log_.verbose(2))
+            log_.debug("request:\n" + render_redacted(request));
+        auto wire = render(request);
+        auto r = co_await stream_->write_all(net::buffer(wire));
+        if (r.ec)
+            co_return failed(
+                fail(failure::proxy_unreachable,
+                     "cannot send CONNECT to proxy " + proxy_name_ + ": " + r.ec.message()));
+        co_return std::nullopt;
+    }
+
+    // Appends what the proxy sends next to buffer_.
+    net::awaitable<io_result> read_more() {
+        std::array<char, answer_read_chunk> chunk;
+        auto r = co_await stream_->read_some(net::buffer(chunk));
+        buffer_.append(chunk.data(), r.bytes);
+        co_return r;
+    }
+
+    // Reads answers until one is final (1xx interim answers are skipped, RFC 9110 section 15.2).
+    // Its head is consumed from buffer_; what follows stays there.
+    net::awaitable<result<std::unique_ptr<answer_parser>>> receive_final_answer() {
+        for (;;) {
+            auto answer = std::make_unique<answer_parser>();
+            for (;;) {
+                auto used = answer->parse_head(buffer_);
+                if (!used)
+                    co_return fail(used.err().kind, "proxy " + proxy_name_ +
+                                                        " sent a bad answer "
+                                                        "to CONNECT " +
+                                                        target_name_ + ": " + used.err().message);
+                if (*used) {
+                    buffer_.erase(0, *used);
+                    break;
+                }
+                auto r = co_await read_more();
+                if (r.ec == net::error::eof)
+                    co_return fail(failure::bad_answer,
+                                   "proxy " + proxy_name_ + " closed the connection " +
+                                       (buffer_.empty() ? "without answering"
+                                                        : "in the middle of its answer") +
+                                       " to CONNECT " + target_name_);
+                if (r.ec)
+                    co_return fail(failure::bad_answer, "proxy " + proxy_name_ +
+                                                            " connection failed while waiting "
+                                                            "for the answer to CONNECT " +
+                                                            target_name_ + ": " + r.ec.message());
+            }
+            const auto& head = answer->head();
+            log_.info("proxy answered: HTTP/" + std::to_string(head.version / 10) + "." +
+                      std::to_string(head.version % 10) + " " + head.status_line());
+            for (const auto& f : head.fields)
+                log_.debug("  " + f.name + ": " + f.value);
+            if (!head.is_interim())
+                co_return std::move(answer);
+            log_.info("skipping the interim answer");
+        }
+    }
+
+    // Reads and drops the body of a non-2xx answer. True when the connection can carry the next
+    // request; false when a new one is needed (the proxy closes it, the body has no framing, or it
+    // is too large to be worth reading).
+    net::awaitable<bool> discard_body(answer_parser& answer) {
+        if (!answer.head().keep_alive || !answer.body_is_framed())
+            co_return false;
+        std::size_t discarded = 0;
+        while (!answer.done()) {
+            if (!buffer_.empty()) {
+                auto used = answer.parse_body(buffer_);
+                if (!used)
+                    co_return false;
+                buffer_.erase(0, *used);
+                discarded += *used;
+                if (*used > 0)
+                    continue;
+            }
+            if (discarded + buffer_.size() > max_discarded_body_bytes)
+                co_return false;
+            auto r = co_await read_more();
+            if (r.ec)
+                co_return false;
+        }
+        co_return true;
+    }
+
+    const connector& connect_;
+    const hop& hop_;
+    const endpoint_name& target_;
+    const request_options& options_;
+    const logger& log_;
+    std::string proxy_name_;
+    std::string target_name_;
+    tunnel_state state_ = tunnel_state::connecting;
+    std::unique_ptr<byte_stream> stream_;
+    std::string buffer_; // received from the proxy and not consumed yet
+};
+
+} // namespace
+
+net::awaitable<result<tunnel>> open_tunnel(const connector& connect, const hop& through,
+                                           const endpoint_name& target,
+                                           const request_options& options, const logger& log) {
+    exchange x(connect, through, target, options, log);
+    co_return co_await x.run();
+}
+
+} // namespace corkscrew
