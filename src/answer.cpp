@@ -4,6 +4,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace corkscrew {
 
@@ -82,7 +83,9 @@ public:
         // The head is checked against max_answer_head_bytes before Beast sees it; the CRs added
         // for bare-LF lines can at most double it.
         header_limit(static_cast<std::uint32_t>(2 * max_answer_head_bytes + 2));
-        body_limit(boost::none);
+        // Bodies are dropped as they arrive, so their size costs nothing. (Not boost::none: 1.74
+        // compares the length against it as an optional, and every length is larger.)
+        body_limit(std::numeric_limits<std::uint64_t>::max());
         eager(true);
     }
 

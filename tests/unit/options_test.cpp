@@ -1,0 +1,151 @@
+#include "options.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace corkscrew;
+
+namespace {
+
+struct fake_env {
+    std::map<std::string, std::string> vars;
+    std::optional<std::string> operator()(const char* name) const {
+        auto it = vars.find(name);
+        if (it == vars.end())
+            return std::nullopt;
+        return it->second;
+    }
+};
+
+result<command_line> parse(std::vector<std::string> args, fake_env env = {}) {
+    std::vector<const char*> argv{"corkscrew++"};
+    for (auto& a : args)
+        argv.push_back(a.c_str());
+    return parse_command_line(static_cast<int>(argv.size()), argv.data(), env);
+}
+
+std::string temp_auth_file(const std::string& line) {
+    char path[] = "/tmp/corkscrew-opt-XXXXXX";
+    int fd = ::mkstemp(path);
+    ::close(fd);
+    std::ofstream(path) << line << "\n";
+    ::chmod(path, 0600);
+    return path;
+}
+
+} // namespace
+
+TEST_CASE("corkscrew form") {
+    auto cl = parse({"proxy.example", "3128", "git.example", "22"});
+    REQUIRE(cl);
+    const auto& cfg = cl->settings;
+    REQUIRE(cfg.path.hops.size() == 1);
+    CHECK(cfg.path.hops[0].proxy.host == "proxy.example");
+    CHECK(cfg.path.hops[0].proxy.port == 3128);
+    CHECK_FALSE(cfg.path.hops[0].creds);
+    CHECK(cfg.path.destination.host == "git.example");
+    CHECK(cfg.path.destination.port == 22);
+    CHECK(cfg.connect_timeout == default_connect_timeout);
+    CHECK_FALSE(cfg.idle_timeout);
+    CHECK(cfg.request.user_agent.rfind("corkscrew++/", 0) == 0);
+}
+
+TEST_CASE("corkscrew form with AUTHFILE sends Basic preemptively") {
+    auto file = temp_auth_file("alice:pa ss:word");
+    auto cl = parse({"proxy", "8080", "host", "22", file});
+    std::remove(file.c_str());
+    REQUIRE(cl);
+    const auto& h = cl->settings.path.hops[0];
+    REQUIRE(h.creds);
+    CHECK(h.creds->user == "alice");
+    CHECK(h.creds->password == "pa ss:word");
+    CHECK(h.preemptive_basic);
+}
+
+TEST_CASE("modern form with credentials from each source, URL first") {
+    auto file = temp_auth_file("fileuser:filepw");
+    fake_env env{{{"CORKSCREW_AUTH", "envuser:envpw"}}};
+    auto from_env = parse({"-x", "http://proxy:3128", "host", "22"}, env);
+    REQUIRE(from_env);
+    CHECK(from_env->settings.path.hops[0].creds->user == "envuser");
+    CHECK_FALSE(from_env->settings.path.hops[0].preemptive_basic);
+    auto from_file = parse({"-x", "http://proxy:3128", "--auth-file", file, "host", "22"}, env);
+    REQUIRE(from_file);
+    CHECK(from_file->settings.path.hops[0].creds->user == "fileuser");
+    CHECK_FALSE(from_file->settings.path.hops[0].preemptive_basic);
+    auto from_url =
+        parse({"-x", "http://urluser:pw@proxy:3128", "--auth-file", file, "h", "1"}, env);
+    REQUIRE(from_url);
+    CHECK(from_url->settings.path.hops[0].creds->user == "urluser");
+    std::remove(file.c_str());
+}
+
+TEST_CASE("a password on the command line warns, without showing it") {
+    auto cl = parse({"-x", "http://u:topsecret@proxy", "host", "22"});
+    REQUIRE(cl);
+    REQUIRE(cl->warnings.size() == 1);
+    CHECK(cl->warnings[0].find("process list") != std::string::npos);
+    CHECK(cl->warnings[0].find("topsecret") == std::string::npos);
+    CHECK(parse({"-x", "http://u@proxy", "host", "22"})->warnings.empty());
+}
+
+TEST_CASE("options") {
+    auto cl = parse({"-x", "proxy:1", "-H", "X-A: 1", "--header", "X-B: 2", "-A", "agent/1",
+                     "--connect-timeout", "2.5", "-w", "60", "-6", "-vv", "host", "22"});
+    REQUIRE(cl);
+    const auto& cfg = cl->settings;
+    REQUIRE(cfg.request.extra_headers.size() == 2);
+    CHECK(cfg.request.extra_headers[1].name == "X-B");
+    CHECK(cfg.request.user_agent == "agent/1");
+    CHECK(cfg.connect_timeout == std::chrono::milliseconds(2500));
+    CHECK(cfg.idle_timeout == std::chrono::milliseconds(60000));
+    CHECK(cfg.family == ip_family::v6);
+    CHECK(cfg.verbosity == 2);
+    CHECK(parse({"-q", "-x", "p:1", "h", "2"})->settings.verbosity == -1);
+}
+
+TEST_CASE("usage errors") {
+    for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+             {},
+             {"host", "22"},
+             {"a", "b", "c"},
+             {"proxy", "0", "host", "22"},
+             {"proxy", "8080", "host", "65536"},
+             {"proxy", "8080", "ho\r\nst", "22"},
+             {"-x", "http://proxy:3128", "host"},
+             {"-x", "ftp://proxy", "host", "22"},
+             {"-x", "p:1", "-H", "Bad", "host", "22"},
+             {"-x", "p:1", "-H", "X: a\r\nY: b", "host", "22"},
+             {"-x", "p:1", "-A", "a\nb", "host", "22"},
+             {"-x", "p:1", "--connect-timeout", "0", "host", "22"},
+             {"-x", "p:1", "--connect-timeout", "soon", "host", "22"},
+             {"-x", "p:1", "-w", "-1", "host", "22"},
+             {"-x", "p:1", "-4", "-6", "host", "22"},
+             {"-x", "p:1", "--auth-file", "/nonexistent/x", "host", "22"},
+             {"--no-such-option"},
+         }) {
+        auto cl = parse(args);
+        CHECK_MESSAGE(!cl, args.size());
+        if (!cl)
+            CHECK(cl.err().kind == failure::usage);
+    }
+    fake_env bad_env{{{"CORKSCREW_AUTH", "nocolon"}}};
+    CHECK_FALSE(parse({"-x", "p:1", "h", "1"}, bad_env));
+}
+
+TEST_CASE("help and version") {
+    auto help = parse({"--help"});
+    REQUIRE(help);
+    CHECK(help->what == command_line::action::help);
+    CHECK(help->text.find("--connect-timeout") != std::string::npos);
+    CHECK(help->text.find("Exit status") != std::string::npos);
+    auto version = parse({"-V"});
+    REQUIRE(version);
+    CHECK(version->what == command_line::action::version);
+    CHECK(version->text.rfind("corkscrew++ ", 0) == 0);
+}

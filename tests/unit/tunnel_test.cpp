@@ -1,0 +1,211 @@
+#include "tunnel.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <doctest/doctest.h>
+
+#include <deque>
+
+using namespace corkscrew;
+
+namespace {
+
+// A proxy connection played from a script: each read returns the next piece, then EOF.
+class script_stream final : public byte_stream {
+public:
+    script_stream(std::deque<std::string> pieces, std::string& written)
+        : pieces_(std::move(pieces)), written_(written) {}
+
+    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
+        if (pieces_.empty())
+            co_return io_result{net::error::eof, 0};
+        auto& piece = pieces_.front();
+        auto n = std::min(piece.size(), buffer.size());
+        std::memcpy(buffer.data(), piece.data(), n);
+        piece.erase(0, n);
+        if (piece.empty())
+            pieces_.pop_front();
+        co_return io_result{{}, n};
+    }
+
+    net::awaitable<io_result> write_all(net::const_buffer data) override {
+        written_.append(static_cast<const char*>(data.data()), data.size());
+        co_return io_result{{}, data.size()};
+    }
+
+    net::awaitable<error_code> shutdown_send() override { co_return error_code{}; }
+    void close() override {}
+
+    // What has not been read yet.
+    std::string rest() const {
+        std::string out;
+        for (const auto& p : pieces_)
+            out += p;
+        return out;
+    }
+
+private:
+    std::deque<std::string> pieces_;
+    std::string& written_;
+};
+
+// Splits `s` into pieces of `step` bytes.
+std::deque<std::string> pieces(const std::string& s, std::size_t step) {
+    std::deque<std::string> out;
+    for (std::size_t at = 0; at < s.size(); at += step)
+        out.push_back(s.substr(at, step));
+    return out;
+}
+
+struct run_result {
+    std::optional<result<tunnel>> outcome;
+    std::vector<std::string> requests; // everything written, per connection
+};
+
+// Runs the exchange against one scripted connection per entry of `connections`.
+run_result run_exchange(std::vector<std::string> connections, const hop& through,
+                        std::size_t step = 1 << 20) {
+    run_result rr;
+    rr.requests.reserve(connections.size() + 1);
+    std::size_t next = 0;
+    connector connect = [&]() -> net::awaitable<result<std::unique_ptr<byte_stream>>> {
+        if (next == connections.size())
+            co_return fail(failure::proxy_unreachable, "no more scripted connections");
+        rr.requests.emplace_back();
+        std::unique_ptr<byte_stream> s =
+            std::make_unique<script_stream>(pieces(connections[next++], step), rr.requests.back());
+        co_return s;
+    };
+    net::io_context io;
+    request_options options{"test-agent", {}};
+    endpoint_name target{"git.example", 22};
+    logger quiet(-1);
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            rr.outcome = co_await open_tunnel(connect, through, target, options, quiet);
+        },
+        net::detached);
+    io.run();
+    return rr;
+}
+
+// The tunnel data: what came with the answer, then what the stream still holds.
+std::string tunnel_data(const result<tunnel>& t) {
+    return t->leftover + dynamic_cast<const script_stream&>(*t->stream).rest();
+}
+
+hop proxy_with(std::optional<credentials> creds, bool preemptive = false) {
+    return hop{{"proxy.test", 3128}, std::move(creds), preemptive};
+}
+
+const std::string basic_alice = "Proxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n"; // alice:secret
+
+std::size_t count(const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = haystack.find(needle); at != std::string::npos;
+         at = haystack.find(needle, at + 1))
+        ++n;
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("200 with tunnel data in the same read, and byte by byte") {
+    for (std::size_t step : {std::size_t{1}, std::size_t{1 << 20}}) {
+        auto rr = run_exchange({"HTTP/1.1 200 Connection established\r\n\r\nSSH-2.0-x\r\n"},
+                               proxy_with(std::nullopt), step);
+        REQUIRE(rr.outcome);
+        REQUIRE(*rr.outcome);
+        CHECK(tunnel_data(*rr.outcome) == "SSH-2.0-x\r\n");
+        CHECK(rr.requests.size() == 1);
+        CHECK(rr.requests[0] == "CONNECT git.example:22 HTTP/1.1\r\nHost: git.example:22\r\n"
+                                "User-Agent: test-agent\r\n\r\n");
+    }
+}
+
+TEST_CASE("100 Continue is skipped") {
+    auto rr = run_exchange({"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nDATA"},
+                           proxy_with(std::nullopt), 1);
+    REQUIRE(*rr.outcome);
+    CHECK(tunnel_data(*rr.outcome) == "DATA");
+}
+
+TEST_CASE("407 kept alive with a chunked body: the retry goes on the same connection") {
+    auto rr = run_exchange({"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                            "Proxy-Authenticate: Basic realm=\"test\"\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n"
+                            "4\r\nnope\r\n0\r\n\r\n"
+                            "HTTP/1.1 200 OK\r\n\r\nbanner"},
+                           proxy_with(credentials{"alice", "secret", "test"}), 3);
+    REQUIRE(*rr.outcome);
+    CHECK(tunnel_data(*rr.outcome) == "banner");
+    REQUIRE(rr.requests.size() == 1);
+    CHECK(count(rr.requests[0], "CONNECT git.example:22") == 2);
+    CHECK(count(rr.requests[0], basic_alice) == 1);
+}
+
+TEST_CASE("407 with Connection: close: the retry goes on a new connection") {
+    auto rr = run_exchange({"HTTP/1.1 407 Denied\r\nProxy-Authenticate: Basic realm=\"t\"\r\n"
+                            "Connection: close\r\nContent-Length: 4\r\n\r\nnope",
+                            "HTTP/1.0 200 OK\r\n\r\n"},
+                           proxy_with(credentials{"alice", "secret", "test"}));
+    REQUIRE_MESSAGE(*rr.outcome, (*rr.outcome ? "" : rr.outcome->err().message));
+    REQUIRE(rr.requests.size() == 2);
+    CHECK(count(rr.requests[0], basic_alice) == 0);
+    CHECK(count(rr.requests[1], basic_alice) == 1);
+}
+
+TEST_CASE("a wrong password is tried at most max_auth_tries times") {
+    const std::string denied = "HTTP/1.1 407 Denied\r\nProxy-Authenticate: Basic realm=\"t\"\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    std::string all;
+    for (int i = 0; i < 10; ++i)
+        all += denied;
+    auto rr = run_exchange({all}, proxy_with(credentials{"alice", "secret", "test"}));
+    REQUIRE_FALSE(*rr.outcome);
+    const auto& e = rr.outcome->err();
+    CHECK(e.kind == failure::auth_failed);
+    CHECK(e.message.find("proxy.test:3128") != std::string::npos);
+    CHECK(e.message.find("407 Denied") != std::string::npos);
+    CHECK(e.message.find("secret") == std::string::npos);
+    CHECK(count(rr.requests[0], basic_alice) == max_auth_tries);
+}
+
+TEST_CASE("preemptive Basic counts as the first try") {
+    auto rr = run_exchange({"HTTP/1.1 200 OK\r\n\r\n"},
+                           proxy_with(credentials{"alice", "secret", "auth file"}, true));
+    REQUIRE(*rr.outcome);
+    CHECK(count(rr.requests[0], basic_alice) == 1);
+}
+
+TEST_CASE("407 without credentials, and with a scheme we do not speak") {
+    const std::string digest_only = "HTTP/1.1 407 Denied\r\nProxy-Authenticate: Digest "
+                                    "realm=\"t\", nonce=\"n\"\r\nContent-Length: 0\r\n\r\n";
+    auto none = run_exchange({digest_only}, proxy_with(std::nullopt));
+    REQUIRE_FALSE(*none.outcome);
+    CHECK(none.outcome->err().kind == failure::auth_failed);
+    CHECK(none.outcome->err().message.find("Digest") != std::string::npos);
+    auto digest = run_exchange({digest_only}, proxy_with(credentials{"a", "b", "t"}));
+    REQUIRE_FALSE(*digest.outcome);
+    CHECK(digest.outcome->err().kind == failure::auth_failed);
+}
+
+TEST_CASE("refusals and broken answers") {
+    auto refused = run_exchange({"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"},
+                                proxy_with(std::nullopt));
+    REQUIRE_FALSE(*refused.outcome);
+    CHECK(refused.outcome->err().kind == failure::proxy_refused);
+    CHECK(refused.outcome->err().message ==
+          "proxy proxy.test:3128 refused CONNECT to git.example:22: 403 Forbidden");
+
+    auto cut = run_exchange({"HTTP/1.1 200 Conn"}, proxy_with(std::nullopt));
+    REQUIRE_FALSE(*cut.outcome);
+    CHECK(cut.outcome->err().kind == failure::bad_answer);
+
+    auto silent = run_exchange({""}, proxy_with(std::nullopt));
+    REQUIRE_FALSE(*silent.outcome);
+    CHECK(silent.outcome->err().kind == failure::bad_answer);
+    CHECK(silent.outcome->err().message.find("without answering") != std::string::npos);
+}
