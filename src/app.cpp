@@ -35,10 +35,12 @@ public:
         signals_.async_wait([this](const error_code& ec, int signo) {
             if (ec)
                 return;
-            // ssh ends a ProxyCommand with SIGHUP and does not wait: stop at once.
+            // ssh ends a ProxyCommand with SIGHUP and does not wait: stop at once. Closing what is
+            // in use ends every pending operation, so all unwinds in order, now.
             signal_ = signo;
             log_.info("ended by signal " + std::to_string(signo));
-            io_.stop();
+            if (abort_current_)
+                abort_current_();
         });
         net::co_spawn(io_, main_task(), [this](std::exception_ptr e) {
             if (e) {
@@ -65,6 +67,8 @@ private:
         setup_done_ = true;
         deadline_.cancel();
         abort_current_ = nullptr;
+        if (signal_)
+            co_return;
         if (!up) {
             report(up.err());
             co_return;
@@ -73,6 +77,11 @@ private:
         auto executor = co_await net::this_coro::executor;
         auto in = make_stdio_stream(executor, STDIN_FILENO);
         auto out = make_stdio_stream(executor, STDOUT_FILENO);
+        abort_current_ = [&] {
+            in->close();
+            out->close();
+            up->stream->close();
+        };
         relay_options options{cfg_.idle_timeout, tunnel_name()};
         log_.info("tunnel established; relaying" +
                   (up->leftover.empty() ? std::string()
@@ -83,6 +92,7 @@ private:
                   std::to_string(outcome.received) + " bytes received" +
                   (outcome.idle_expired ? "; idle for " + seconds_text(*cfg_.idle_timeout)
                                         : std::string()));
+        abort_current_ = nullptr;
         if (outcome.failure)
             report(*outcome.failure);
     }
@@ -121,7 +131,8 @@ private:
         abort_current_ = nullptr;
         if (ec)
             co_return fail(failure::proxy_unreachable,
-                           "cannot resolve proxy host " + proxy.host + ": " + ec.message());
+                           "cannot resolve proxy host " + proxy.host + " to reach " +
+                               authority(cfg_.path.destination) + ": " + ec.message());
 
         tcp::socket socket(io_);
         abort_current_ = [&socket] {
@@ -146,7 +157,8 @@ private:
             co_return fail(failure::proxy_unreachable,
                            "cannot connect to proxy " + name +
                                (tried.empty() || tried == proxy.host ? "" : " (" + tried + ")") +
-                               ": " + ec.message());
+                               " to reach " + authority(cfg_.path.destination) + ": " +
+                               ec.message());
         // The tunnel carries interactive traffic (ssh keystrokes): send small writes at once.
         socket.set_option(tcp::no_delay(true), ec);
         auto stream = make_socket_stream(std::move(socket));
@@ -171,6 +183,8 @@ private:
     }
 
     void report(const error& e) {
+        if (signal_)
+            return; // what failed was stopped on purpose
         log_.error(e.message);
         status_ = exit_status(e.kind);
     }
@@ -182,7 +196,8 @@ private:
     net::steady_timer deadline_{io_};
     bool deadline_passed_ = false;
     bool setup_done_ = false;
-    // Aborts whatever the set-up is waiting for, when the deadline passes.
+    // Aborts whatever is waited for: the set-up's current step when the deadline passes, or
+    // everything when a signal comes.
     std::function<void()> abort_current_;
     int signal_ = 0;
     int status_ = 0;

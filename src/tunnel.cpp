@@ -13,10 +13,12 @@ namespace {
 constexpr std::size_t answer_read_chunk = 16 * 1024;
 
 // The states of one CONNECT exchange; every change goes through exchange::enter, which logs it.
-enum class tunnel_state { connecting, sending, receiving, established, failed };
+enum class tunnel_state { init, connecting, sending, receiving, established, failed };
 
 const char* state_name(tunnel_state s) {
     switch (s) {
+    case tunnel_state::init:
+        return "init";
     case tunnel_state::connecting:
         return "connecting";
     case tunnel_state::sending:
@@ -139,8 +141,11 @@ private:
                   (authorization ? " with " + authorization->substr(0, authorization->find(' ')) +
                                        " credentials"
                                  : ""));
-        if (log_.verbose(2))
-            log_.debug("request:\n" + render_redacted(request));
+        if (log_.verbose(2)) {
+            auto shown = render_redacted(request);
+            for (std::size_t at = 0, end; (end = shown.find("\r\n", at)) != at; at = end + 2)
+                log_.debug("  > " + shown.substr(at, end - at));
+        }
         auto wire = render(request);
         auto r = co_await stream_->write_all(net::buffer(wire));
         if (r.ec)
@@ -191,7 +196,7 @@ private:
             log_.info("proxy answered: HTTP/" + std::to_string(head.version / 10) + "." +
                       std::to_string(head.version % 10) + " " + head.status_line());
             for (const auto& f : head.fields)
-                log_.debug("  " + f.name + ": " + f.value);
+                log_.debug("  < " + f.name + ": " + f.value);
             if (!head.is_interim())
                 co_return std::move(answer);
             log_.info("skipping the interim answer");
@@ -231,7 +236,7 @@ private:
     const logger& log_;
     std::string proxy_name_;
     std::string target_name_;
-    tunnel_state state_ = tunnel_state::connecting;
+    tunnel_state state_ = tunnel_state::init;
     std::unique_ptr<byte_stream> stream_;
     std::string buffer_; // received from the proxy and not consumed yet
 };

@@ -1,0 +1,125 @@
+#include "harness.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+
+namespace corkscrew_test {
+
+std::string program() {
+    const char* bin = std::getenv("CORKSCREW_BIN");
+    if (bin == nullptr || *bin == '\0') {
+        throw std::runtime_error("CORKSCREW_BIN is not set; run the tests through ctest");
+    }
+    return bin;
+}
+
+std::string proxy_url(const scripted_proxy& proxy, const std::string& userinfo) {
+    return "http://" + (userinfo.empty() ? "" : userinfo + "@") + proxy.host_port();
+}
+
+spawn_options corkscrew_form(const scripted_proxy& proxy, std::vector<std::string> extra) {
+    spawn_options o;
+    o.program = program();
+    o.args = {"127.0.0.1", std::to_string(proxy.port()), std::string(dest_host),
+              std::string(dest_port)};
+    o.args.insert(o.args.end(), extra.begin(), extra.end());
+    return o;
+}
+
+spawn_options modern_form(const std::string& url, std::vector<std::string> options,
+                          std::string host, std::string port) {
+    spawn_options o;
+    o.program = program();
+    o.args = std::move(options);
+    o.args.insert(o.args.end(), {"-x", url, std::move(host), std::move(port)});
+    return o;
+}
+
+std::string context(const run_result& r) {
+    return r.status.describe() + "; stderr: " + r.err;
+}
+
+std::string context(const child_process& child) {
+    const auto& status = child.status();
+    return (status ? status->describe() : std::string("still running")) +
+           "; stderr: " + child.err();
+}
+
+run_result run_until_delivered(const spawn_options& options, std::size_t expected,
+                               std::string_view stdin_data) {
+    child_process child(options);
+    child.write_stdin(stdin_data);
+    child.pump_until([&] { return child.out().size() >= expected; }, std::chrono::seconds(10));
+    child.close_stdin();
+    const exit_status status = child.wait(run_limit);
+    return {child.out(), child.err(), status};
+}
+
+bool is_one_error_line(const std::string& err) {
+    const auto newline = err.find('\n');
+    return err.starts_with("corkscrew++: ") && newline == err.size() - 1;
+}
+
+bool mentions_all(const std::string& text, const std::vector<std::string>& parts) {
+    for (const auto& p : parts) {
+        if (text.find(p) == std::string::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+refusing_port::refusing_port() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) < 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+        throw std::runtime_error("binding a refusing port failed");
+    }
+    port_ = ntohs(addr.sin_port);
+}
+
+refusing_port::~refusing_port() {
+    ::close(fd_);
+}
+
+temp_file::temp_file(std::string_view contents) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "corkscrew-test-XXXXXX");
+    const int fd = ::mkstemp(pattern.data());
+    if (fd < 0) {
+        throw std::runtime_error("mkstemp failed");
+    }
+    path_ = pattern;
+    std::size_t off = 0;
+    while (off < contents.size()) {
+        const ssize_t n = ::write(fd, contents.data() + off, contents.size() - off);
+        if (n <= 0) {
+            ::close(fd);
+            throw std::runtime_error("writing a temporary file failed");
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+}
+
+temp_file::~temp_file() {
+    ::unlink(path_.c_str());
+}
+
+std::string temp_file::read() const {
+    std::ifstream in(path_, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+} // namespace corkscrew_test

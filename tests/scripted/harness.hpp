@@ -1,0 +1,92 @@
+// What the scripted tests share: the program's location, its exit codes, common answers.
+#pragma once
+
+#include "../support/bytes.hpp"
+#include "../support/process.hpp"
+#include "../support/request_head.hpp"
+#include "../support/scripted_proxy.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace corkscrew_test {
+
+// Exit codes from the command-line contract.
+namespace exit_code {
+inline constexpr int ok = 0;
+inline constexpr int usage = 2;
+inline constexpr int proxy_unreachable = 3;
+inline constexpr int refused = 4;
+inline constexpr int auth_failed = 5;
+inline constexpr int bad_answer = 6;
+inline constexpr int timeout = 7;
+inline constexpr int tunnel_io = 8;
+inline constexpr int sighup = 128 + 1;
+} // namespace exit_code
+
+inline constexpr std::string_view banner = "SSH-2.0-FAKE\r\n";
+inline constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
+inline constexpr std::string_view dest_host = "target.example";
+inline constexpr std::string_view dest_port = "22";
+inline constexpr std::string_view dest = "target.example:22";
+
+// Bound for a single run of the program; every test stays well under a minute.
+inline constexpr auto run_limit = std::chrono::seconds(20);
+
+// The binary under test, from CORKSCREW_BIN (throws when unset).
+std::string program();
+
+// corkscrew form: PROXYHOST PROXYPORT DESTHOST DESTPORT [AUTHFILE].
+spawn_options corkscrew_form(const scripted_proxy& proxy, std::vector<std::string> extra = {});
+// Modern form: [OPTIONS] -x URL DESTHOST DESTPORT.
+spawn_options modern_form(const std::string& proxy_url, std::vector<std::string> options = {},
+                          std::string host = std::string(dest_host),
+                          std::string port = std::string(dest_port));
+std::string proxy_url(const scripted_proxy& proxy, const std::string& userinfo = "");
+
+// Status and stderr, for INFO() so that failures explain themselves.
+std::string context(const run_result& r);
+std::string context(const child_process& child);
+
+// Start with stdin open, wait (bounded) until stdout holds at least `expected` bytes, then
+// close stdin and wait for the exit. Proves delivery did not wait for stdin's EOF.
+run_result run_until_delivered(const spawn_options& options, std::size_t expected,
+                               std::string_view stdin_data = {});
+
+// The error contract: one line, "corkscrew++: " first, mentioning each of `parts`.
+bool is_one_error_line(const std::string& err);
+bool mentions_all(const std::string& text, const std::vector<std::string>& parts);
+
+// A port on 127.0.0.1 that is bound (so nobody else takes it) but not listening: connecting
+// to it is refused.
+class refusing_port {
+public:
+    refusing_port();
+    ~refusing_port();
+    refusing_port(const refusing_port&) = delete;
+    refusing_port& operator=(const refusing_port&) = delete;
+    std::uint16_t port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+// A file that exists for the life of the object.
+class temp_file {
+public:
+    explicit temp_file(std::string_view contents);
+    ~temp_file();
+    temp_file(const temp_file&) = delete;
+    temp_file& operator=(const temp_file&) = delete;
+    const std::string& path() const { return path_; }
+    std::string read() const;
+
+private:
+    std::string path_;
+};
+
+} // namespace corkscrew_test
