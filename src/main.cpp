@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
             logger{}.error(cl.err().message + " (see --help)");
             return exit_status(cl.err().kind);
         }
+        hide_url_passwords(argc, argv);
         if (cl->what != command_line::action::run) {
             std::fputs(cl->text.c_str(), stdout);
             return 0;

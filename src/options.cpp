@@ -233,4 +233,20 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     return cl;
 }
 
+void hide_url_passwords(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        auto scheme = arg.find("://");
+        if (scheme == std::string_view::npos)
+            continue;
+        auto authority_end = arg.find('/', scheme + 3);
+        auto at = arg.rfind('@', authority_end);
+        if (at == std::string_view::npos || at < scheme + 3)
+            continue;
+        auto colon = arg.find(':', scheme + 3);
+        for (auto k = colon + 1; colon < at && k < at; ++k)
+            argv[i][k] = '*';
+    }
+}
+
 } // namespace corkscrew

@@ -47,4 +47,8 @@ std::optional<std::string> process_env(const char* name);
 
 result<command_line> parse_command_line(int argc, const char* const* argv, const env_lookup& env);
 
+// Overwrites with '*' the password of every proxy URL in argv, so the process list shows it no
+// longer (it was visible from the start of the process until this call).
+void hide_url_passwords(int argc, char** argv);
+
 } // namespace corkscrew

@@ -149,3 +149,15 @@ TEST_CASE("help and version") {
     CHECK(version->what == command_line::action::version);
     CHECK(version->text.rfind("corkscrew++ ", 0) == 0);
 }
+
+TEST_CASE("passwords in proxy URLs are hidden from the process list") {
+    std::string url = "--proxy=http://alice:s3:cr@t@proxy:3128/";
+    std::string plain = "http://bob@proxy:3128";
+    std::string other = "git.example";
+    std::vector<char*> argv{const_cast<char*>("corkscrew++"), url.data(), plain.data(),
+                            other.data()};
+    hide_url_passwords(static_cast<int>(argv.size()), argv.data());
+    CHECK(url == "--proxy=http://alice:*******@proxy:3128/");
+    CHECK(plain == "http://bob@proxy:3128");
+    CHECK(other == "git.example");
+}
