@@ -46,7 +46,7 @@ std::string header_block(std::size_t total) {
 
 } // namespace
 
-TEST_SUITE("answer" * doctest::timeout(60)) {
+TEST_SUITE_BEGIN("answer" * doctest::timeout(60));
 
 TEST_CASE("answer and banner in one segment: banner once on stdout, nothing else") {
     scripted_proxy proxy(script{{{with_banner(established)}}, then_do::sink});
@@ -81,8 +81,8 @@ TEST_CASE("HTTP/1.0 200 is success") {
 }
 
 TEST_CASE("a 6000-byte header line: success, no header byte leaks to stdout") {
-    const std::string answer = "HTTP/1.1 200 Connection established\r\nX-Long: " +
-                               std::string(6000, 'a') + "\r\n\r\n";
+    const std::string answer =
+        "HTTP/1.1 200 Connection established\r\nX-Long: " + std::string(6000, 'a') + "\r\n\r\n";
     check_banner_delivered({{{with_banner(answer)}}, then_do::sink});
 }
 
@@ -104,7 +104,8 @@ TEST_CASE("bare-LF answer is success") {
 TEST_CASE("100 Continue then 200: success, data intact") {
     SUBCASE("in one segment") {
         check_banner_delivered(
-            {{{with_banner("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n")}}, then_do::sink});
+            {{{with_banner("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n")}},
+             then_do::sink});
     }
     SUBCASE("in separate segments") {
         check_banner_delivered({{{"HTTP/1.1 100 Continue\r\n\r\n"},
@@ -158,8 +159,45 @@ TEST_CASE("403 Forbidden: exit 4, one line naming proxy, destination and 403") {
 }
 
 TEST_CASE("502 Bad Gateway: exit 4") {
-    check_failure({{{"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"}}, then_do::half_close},
-                  exit_code::refused, {"502"});
+    check_failure(
+        {{{"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n"}}, then_do::half_close},
+        exit_code::refused, {"502"});
+}
+
+TEST_CASE("other non-2xx answers are refusals: exit 4") {
+    std::string answer;
+    SUBCASE("401 without Proxy-Authenticate") {
+        answer = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+    }
+    SUBCASE("404 Not Found") {
+        answer = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    }
+    SUBCASE("503 with a body and no length") {
+        answer = "HTTP/1.0 503 Service Unavailable\r\n\r\n<html>down</html>";
+    }
+    CAPTURE(answer);
+    check_failure({{{answer}}, then_do::half_close}, exit_code::refused, {answer.substr(9, 3)});
+}
+
+TEST_CASE("a redirect is a refusal, never followed") {
+    scripted_proxy proxy(script{{{"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\n"
+                                  "Content-Length: 0\r\n\r\n"}},
+                                then_do::half_close});
+    const auto r = run(corkscrew_form(proxy), {}, run_limit);
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::refused);
+    CHECK(r.out.empty());
+    CHECK(proxy.connection_count() == 1);
+    CHECK(mentions_all(r.err, {"302"}));
+}
+
+TEST_CASE("a proxy on the IPv6 loopback, given as [::1] in the URL") {
+    scripted_proxy proxy(script{{{with_banner(established)}}, then_do::sink}, loopback::v6);
+    const auto r = run_until_delivered(modern_form(proxy_url(proxy)), banner.size());
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(r.out == banner);
+    CHECK(proxy.all_requests().size() == 1);
 }
 
 TEST_CASE("an answer that is not HTTP: exit 6") {
@@ -206,4 +244,4 @@ TEST_CASE("nothing listening at the proxy's port: exit 3") {
     CHECK(mentions_all(r.err, {"127.0.0.1:" + std::to_string(port.port()), std::string(dest)}));
 }
 
-} // TEST_SUITE
+TEST_SUITE_END();

@@ -26,8 +26,9 @@ const std::string challenge_head = "HTTP/1.1 407 Proxy Authentication Required\r
                                    "Proxy-Authenticate: Basic realm=\"scripted\"\r\n";
 
 std::vector<segment> chunked_keep_alive_407() {
-    return {{challenge_head + "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n"
-                              "Content-Type: text/html\r\n\r\n" +
+    return {{challenge_head +
+             "Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n"
+             "Content-Type: text/html\r\n\r\n" +
              chunk("<html>auth required</html>") + chunk("hello", ";note=x") + "0\r\n\r\n"}};
 }
 
@@ -90,12 +91,11 @@ void check_challenge_then_credentials(const std::vector<std::string>& requests,
 
 } // namespace
 
-TEST_SUITE("auth" * doctest::timeout(60)) {
+TEST_SUITE_BEGIN("auth" * doctest::timeout(60));
 
 TEST_CASE("407 chunked keep-alive, then 200 on the same connection") {
     scripted_proxy proxy(basic_auth_proxy(basic("user", "pass"), {chunked_keep_alive_407()}));
-    const auto r =
-        run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
+    const auto r = run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
     INFO(context(r));
     CHECK(r.status.code == exit_code::ok);
     CHECK(r.out == banner);
@@ -105,8 +105,7 @@ TEST_CASE("407 chunked keep-alive, then 200 on the same connection") {
 
 TEST_CASE("407 with a Content-Length body kept alive, then 200 on the same connection") {
     scripted_proxy proxy(basic_auth_proxy(basic("user", "pass"), {length_keep_alive_407()}));
-    const auto r =
-        run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
+    const auto r = run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
     INFO(context(r));
     CHECK(r.status.code == exit_code::ok);
     CHECK(r.out == banner);
@@ -123,8 +122,7 @@ TEST_CASE("407 that closes the connection, then 200 on a new connection") {
         challenge = until_close_407();
     }
     scripted_proxy proxy(basic_auth_proxy(basic("user", "pass"), {challenge, true}));
-    const auto r =
-        run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
+    const auto r = run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
     INFO(context(r));
     CHECK(r.status.code == exit_code::ok);
     CHECK(r.out == banner);
@@ -134,6 +132,36 @@ TEST_CASE("407 that closes the connection, then 200 on a new connection") {
     CHECK(records[0].requests.size() == 1);
     CHECK(records[1].requests.size() == 1);
     check_challenge_then_credentials(proxy.all_requests(), basic("user", "pass"));
+}
+
+TEST_CASE("Basic is found among several challenges") {
+    std::string challenges;
+    SUBCASE("in separate Proxy-Authenticate fields") {
+        challenges = "Proxy-Authenticate: Negotiate\r\nProxy-Authenticate: NTLM\r\n"
+                     "Proxy-Authenticate: Basic realm=\"scripted\"\r\n";
+    }
+    SUBCASE("in one Proxy-Authenticate field") {
+        challenges = "Proxy-Authenticate: Negotiate, NTLM, Basic realm=\"scripted\"\r\n";
+    }
+    CAPTURE(challenges);
+    scripted_proxy proxy(basic_auth_proxy(basic("user", "pass"),
+                                          {{{"HTTP/1.1 407 Proxy Authentication Required\r\n" +
+                                             challenges + "Content-Length: 0\r\n\r\n"}}}));
+    const auto r = run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(r.out == banner);
+    check_challenge_then_credentials(proxy.all_requests(), basic("user", "pass"));
+}
+
+TEST_CASE("-q: no warning on stderr, even with a password in the URL") {
+    scripted_proxy proxy(basic_auth_proxy(basic("user", "pass"), {chunked_keep_alive_407()}));
+    const auto r =
+        run_until_delivered(modern_form(proxy_url(proxy, "user:pass"), {"-q"}), banner.size());
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(r.out == banner);
+    CHECK(r.err.empty());
 }
 
 TEST_CASE("credentials from --auth-file and CORKSCREW_AUTH are sent after a 407") {
@@ -166,15 +194,13 @@ TEST_CASE("corkscrew form with AUTHFILE: the first request already carries crede
     CHECK(r.out == banner);
     const auto requests = proxy.all_requests();
     REQUIRE(requests.size() == 1);
-    CHECK(parse_request_head(requests[0]).value("Proxy-Authorization") ==
-          basic("user", password));
+    CHECK(parse_request_head(requests[0]).value("Proxy-Authorization") == basic("user", password));
 }
 
 TEST_CASE("wrong password: exit 5 after 3 requests with credentials, password never shown") {
     const std::string password = "s3cr3t-Pa55";
     scripted_proxy proxy(basic_auth_proxy("never accepted", {length_keep_alive_407()}));
-    const auto r =
-        run(modern_form(proxy_url(proxy, "user:" + password), {"-vv"}), {}, run_limit);
+    const auto r = run(modern_form(proxy_url(proxy, "user:" + password), {"-vv"}), {}, run_limit);
     INFO(context(r));
     CHECK(r.status.code == exit_code::auth_failed);
     CHECK(r.out.empty());
@@ -228,4 +254,4 @@ TEST_CASE("407 without credentials: exit 5 after a single request") {
     CHECK(mentions_all(r.err, {proxy.host_port(), std::string(dest)}));
 }
 
-} // TEST_SUITE
+TEST_SUITE_END();

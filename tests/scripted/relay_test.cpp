@@ -24,7 +24,7 @@ connection_record only_record(scripted_proxy& proxy) {
 
 } // namespace
 
-TEST_SUITE("relay" * doctest::timeout(60)) {
+TEST_SUITE_BEGIN("relay" * doctest::timeout(60));
 
 TEST_CASE("stdin at EOF at once: the destination's 1 MiB still arrives, then the proxy sees EOF") {
     const std::string download = random_bytes(mib, 1);
@@ -41,8 +41,7 @@ TEST_CASE("stdin at EOF at once: the destination's 1 MiB still arrives, then the
 
 TEST_CASE("tunnel EOF closes stdout while stdin keeps flowing to the destination") {
     const std::string greeting = "hello from the destination\n";
-    scripted_proxy proxy(
-        script{{{std::string(established) + greeting}}, then_do::half_close});
+    scripted_proxy proxy(script{{{std::string(established) + greeting}}, then_do::half_close});
     child_process child(corkscrew_form(proxy));
 
     // Wait for stdout's EOF while stdin is still open.
@@ -124,16 +123,24 @@ TEST_CASE("tunnel reset by the destination mid-transfer: exit 8") {
     CHECK(is_one_error_line(child.err()));
 }
 
-TEST_CASE("SIGHUP while relaying: prompt exit, status 129 or killed by SIGHUP, no core") {
+TEST_CASE("SIGHUP / SIGTERM while relaying: prompt exit, status 128+N or killed by it, no core") {
+    int signal = 0;
+    SUBCASE("SIGHUP, as ssh ends its ProxyCommand") {
+        signal = SIGHUP;
+    }
+    SUBCASE("SIGTERM") {
+        signal = SIGTERM;
+    }
+    CAPTURE(signal);
     scripted_proxy proxy(script{{{std::string(established) + std::string(banner)}}, then_do::echo});
     child_process child(corkscrew_form(proxy));
     REQUIRE(child.pump_until([&] { return child.out().size() >= banner.size(); }, 10s));
-    child.send_signal(SIGHUP);
+    child.send_signal(signal);
     const auto& status = child.wait(5s);
     INFO(context(child));
     CHECK_FALSE(status.timed_out);
-    CHECK(((status.exited && status.code == exit_code::sighup) || status.signal == SIGHUP));
+    CHECK(((status.exited && status.code == 128 + signal) || status.signal == signal));
     CHECK_FALSE(status.core_dumped);
 }
 
-} // TEST_SUITE
+TEST_SUITE_END();

@@ -33,7 +33,7 @@ void check_usage_error(scripted_proxy& proxy, const spawn_options& options) {
 
 } // namespace
 
-TEST_SUITE("request" * doctest::timeout(60)) {
+TEST_SUITE_BEGIN("request" * doctest::timeout(60));
 
 TEST_CASE("request line, Host, User-Agent and CRLF line ends") {
     scripted_proxy proxy(success);
@@ -105,13 +105,21 @@ TEST_CASE("bad destinations and headers: exit 2 and no connection to the proxy")
     SUBCASE("CR LF in an -H header") {
         options = modern_form(url, {"-H", "X-A: a\r\nX-B: b"});
     }
+    SUBCASE("a proxy URL with an unsupported scheme") {
+        options = modern_form("ftp://" + proxy.host_port());
+    }
+    SUBCASE("a proxy port outside 1-65535") {
+        options = modern_form("http://127.0.0.1:70000");
+    }
+    SUBCASE("an unknown option") {
+        options = modern_form(url, {"--no-such-option"});
+    }
     SUBCASE("an auth file that cannot be read") {
-        options = modern_form(
-            url, {"--auth-file",
-                  (std::filesystem::temp_directory_path() / "corkscrew-test-missing/auth")});
+        options = modern_form(url, {"--auth-file", (std::filesystem::temp_directory_path() /
+                                                    "corkscrew-test-missing/auth")});
     }
     CAPTURE(options.args);
     check_usage_error(proxy, options);
 }
 
-} // TEST_SUITE
+TEST_SUITE_END();

@@ -35,7 +35,7 @@ std::string read_to_eof(int fd) {
 
 } // namespace
 
-TEST_SUITE("support") {
+TEST_SUITE_BEGIN("support");
 
 TEST_CASE("base64 matches RFC 4648 test vectors") {
     CHECK(base64_encode("") == "");
@@ -70,8 +70,8 @@ TEST_CASE("request heads are parsed and their line ends checked") {
 }
 
 TEST_CASE("the scripted proxy records the request and plays its script") {
-    scripted_proxy proxy(script{{{"HTTP/1.1 200 OK\r\n\r\n"}, {"data", segment_gap}},
-                                then_do::half_close});
+    scripted_proxy proxy(
+        script{{{"HTTP/1.1 200 OK\r\n\r\n"}, {"data", segment_gap}}, then_do::half_close});
     CHECK(proxy.connection_count() == 0);
     const int fd = connect_to(proxy);
     const std::string request = "CONNECT a:1 HTTP/1.1\r\nHost: a:1\r\n\r\n";
@@ -98,4 +98,4 @@ TEST_CASE("a connection still in the backlog is counted") {
     CHECK(proxy.wait_handlers());
 }
 
-} // TEST_SUITE
+TEST_SUITE_END();

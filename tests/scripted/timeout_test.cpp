@@ -14,7 +14,7 @@ double seconds(clock::duration d) {
 
 } // namespace
 
-TEST_SUITE("timeout" * doctest::timeout(60)) {
+TEST_SUITE_BEGIN("timeout" * doctest::timeout(60));
 
 TEST_CASE("--connect-timeout 1 with a proxy that never finishes its answer: exit 7, no busy loop") {
     std::vector<segment> answer;
@@ -74,4 +74,4 @@ TEST_CASE("-w 1: traffic keeps the relay alive past the idle timeout") {
     CHECK(child.out() == sent);
 }
 
-} // TEST_SUITE
+TEST_SUITE_END();

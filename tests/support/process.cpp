@@ -103,8 +103,8 @@ struct spawn_setup {
         // The test process ignores SIGPIPE; the child must start with default dispositions.
         sigset_t defaults;
         sigemptyset(&defaults);
-        for (int s : {SIGPIPE, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGALRM, SIGCHLD, SIGUSR1,
-                      SIGUSR2}) {
+        for (int s :
+             {SIGPIPE, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGALRM, SIGCHLD, SIGUSR1, SIGUSR2}) {
             sigaddset(&defaults, s);
         }
         sigset_t empty;
@@ -350,8 +350,7 @@ const exit_status& child_process::wait(clock::duration limit) {
     return *status_;
 }
 
-run_result run(const spawn_options& options, std::string_view stdin_data,
-               clock::duration limit) {
+run_result run(const spawn_options& options, std::string_view stdin_data, clock::duration limit) {
     child_process child(options);
     child.write_stdin(stdin_data);
     child.close_stdin();

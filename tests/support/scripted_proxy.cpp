@@ -227,25 +227,39 @@ connection_handler serve(script s) {
     };
 }
 
-scripted_proxy::scripted_proxy(connection_handler handler) : handler_(std::move(handler)) {
+scripted_proxy::scripted_proxy(connection_handler handler, loopback where)
+    : handler_(std::move(handler)), where_(where) {
     if (::pipe2(stop_pipe_, O_CLOEXEC) < 0) {
         throw std::system_error(errno, std::generic_category(), "pipe2");
     }
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) < 0 ||
-        ::listen(listen_fd_, 64) < 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    sockaddr_storage storage{};
+    socklen_t len = 0;
+    if (where == loopback::v4) {
+        auto& a = reinterpret_cast<sockaddr_in&>(storage);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof a;
+    } else {
+        auto& a = reinterpret_cast<sockaddr_in6&>(storage);
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        len = sizeof a;
+    }
+    auto* addr = reinterpret_cast<sockaddr*>(&storage);
+    listen_fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, addr, len) < 0 || ::listen(listen_fd_, 64) < 0 ||
+        ::getsockname(listen_fd_, addr, &len) < 0) {
         const int e = errno;
         stop();
         throw std::system_error(e, std::generic_category(), "scripted proxy listen");
     }
-    port_ = ntohs(addr.sin_port);
+    port_ = ntohs(where == loopback::v4 ? reinterpret_cast<sockaddr_in&>(storage).sin_port
+                                        : reinterpret_cast<sockaddr_in6&>(storage).sin6_port);
     acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+std::string scripted_proxy::host_port() const {
+    return (where_ == loopback::v4 ? "127.0.0.1:" : "[::1]:") + std::to_string(port_);
 }
 
 scripted_proxy::~scripted_proxy() {
@@ -318,8 +332,8 @@ std::size_t scripted_proxy::connection_count() const {
 bool scripted_proxy::wait_handlers(std::chrono::milliseconds limit) {
     std::unique_lock lock(mutex_);
     // A connection still in the backlog counts: the acceptor takes it and notifies.
-    return changed_.wait_for(lock, limit,
-                             [this] { return finished_ == accepted_ && !readable_now(listen_fd_); });
+    return changed_.wait_for(
+        lock, limit, [this] { return finished_ == accepted_ && !readable_now(listen_fd_); });
 }
 
 std::vector<connection_record> scripted_proxy::records() const {

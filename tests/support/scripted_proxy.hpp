@@ -101,17 +101,22 @@ using connection_handler = std::function<void(proxy_connection&)>;
 // The usual handler: read a request head, then play the script, on every connection.
 connection_handler serve(script s);
 
+// Which loopback address the proxy listens on.
+enum class loopback { v4, v6 };
+
 class scripted_proxy {
 public:
-    // Listening (bound to 127.0.0.1:0) when the constructor returns.
-    explicit scripted_proxy(connection_handler handler);
-    explicit scripted_proxy(script s) : scripted_proxy(serve(std::move(s))) {}
+    // Listening (bound to 127.0.0.1:0 or [::1]:0) when the constructor returns.
+    explicit scripted_proxy(connection_handler handler, loopback where = loopback::v4);
+    explicit scripted_proxy(script s, loopback where = loopback::v4)
+        : scripted_proxy(serve(std::move(s)), where) {}
     ~scripted_proxy();
     scripted_proxy(const scripted_proxy&) = delete;
     scripted_proxy& operator=(const scripted_proxy&) = delete;
 
     std::uint16_t port() const { return port_; }
-    std::string host_port() const { return "127.0.0.1:" + std::to_string(port_); }
+    // "127.0.0.1:PORT" or "[::1]:PORT", as in a URL and in the program's messages.
+    std::string host_port() const;
 
     // Connections accepted so far, plus one still waiting in the backlog.
     std::size_t connection_count() const;
@@ -127,6 +132,7 @@ private:
     void stop();
 
     connection_handler handler_;
+    loopback where_;
     int listen_fd_ = -1;
     int stop_pipe_[2] = {-1, -1};
     std::uint16_t port_ = 0;
