@@ -1,5 +1,7 @@
 #include "answer.hpp"
 
+#include "text.hpp"
+
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -14,29 +16,38 @@ using boost::beast::string_view;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
+// Whether `line` is a status line without the space and reason phrase ("HTTP/1.0 200").
+bool lacks_reason(std::string_view line) {
+    constexpr std::string_view shape = "HTTP/d.d ddd";
+    if (line.size() != shape.size())
+        return false;
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        if (shape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(line[i]))
+                            : line[i] != shape[i])
+            return false;
+    return true;
 }
 
-std::string printable(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s)
-        out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    return out;
-}
-
-// Beast requires CRLF; proxies that end lines in a bare LF are tolerated (RFC 9112 section 2.2)
-// by adding the CR before the head is parsed. Only the head is rewritten, never tunnel data.
-std::string with_crlf(std::string_view head) {
+// Puts the head into the form Beast parses, tolerating what proxies are seen to send:
+// - lines ending in a bare LF get their CR (RFC 9112 section 2.2);
+// - a status line with no reason phrase gets the space before it that Beast requires (RFC 9112
+//   section 4: a client should ignore the reason phrase).
+// Only the head is rewritten, never tunnel data.
+std::string normalized(std::string_view head) {
     std::string out;
     out.reserve(head.size() + 64);
+    bool in_status_line = true;
     for (std::size_t i = 0; i < head.size(); ++i) {
-        if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r'))
+        char c = head[i];
+        bool line_end = c == '\n' || (c == '\r' && i + 1 < head.size() && head[i + 1] == '\n');
+        if (line_end && in_status_line) {
+            in_status_line = false;
+            if (lacks_reason(out))
+                out += ' ';
+        }
+        if (c == '\n' && (i == 0 || head[i - 1] != '\r'))
             out += '\r';
-        out += head[i];
+        out += c;
     }
     return out;
 }
@@ -131,7 +142,7 @@ result<std::size_t> answer_parser::parse_head(std::string_view buffered) {
     if (*end > max_answer_head_bytes)
         return fail(failure::bad_answer, "answer header larger than " +
                                              std::to_string(max_answer_head_bytes / 1024) + " KiB");
-    auto head = with_crlf(buffered.substr(0, *end));
+    auto head = normalized(buffered.substr(0, *end));
     error_code ec;
     auto used = impl_->put(boost::asio::buffer(head), ec);
     if (!ec && used != head.size())

@@ -1,14 +1,13 @@
 #include "app.hpp"
 
 #include "relay.hpp"
+#include "resolve.hpp"
 #include "tunnel.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
 #include <functional>
@@ -36,11 +35,13 @@ public:
             if (ec)
                 return;
             // ssh ends a ProxyCommand with SIGHUP and does not wait: stop at once. Closing what is
-            // in use ends every pending operation, so all unwinds in order, now.
+            // in use ends every pending operation, so all unwinds in order, now; the set-up checks
+            // stopping() before each new step. A second signal gets the default action.
             signal_ = signo;
+            error_code ignored;
+            signals_.clear(ignored);
             log_.info("ended by signal " + std::to_string(signo));
-            if (abort_current_)
-                abort_current_();
+            abort_current();
         });
         net::co_spawn(io_, main_task(), [this](std::exception_ptr e) {
             if (e) {
@@ -66,9 +67,7 @@ private:
         auto up = co_await set_up_route();
         setup_done_ = true;
         deadline_.cancel();
-        abort_current_ = nullptr;
-        if (signal_)
-            co_return;
+        abort_ = nullptr;
         if (!up) {
             report(up.err());
             co_return;
@@ -77,7 +76,7 @@ private:
         auto executor = co_await net::this_coro::executor;
         auto in = make_stdio_stream(executor, STDIN_FILENO);
         auto out = make_stdio_stream(executor, STDOUT_FILENO);
-        abort_current_ = [&] {
+        abort_ = [&] {
             in->close();
             out->close();
             up->stream->close();
@@ -88,13 +87,17 @@ private:
                                         : " (" + std::to_string(up->leftover.size()) +
                                               " bytes arrived with the proxy's answer)"));
         auto outcome = co_await relay(*in, *out, *up->stream, std::move(up->leftover), options);
+        abort_ = nullptr;
         log_.info("relay ended: " + std::to_string(outcome.sent) + " bytes sent, " +
                   std::to_string(outcome.received) + " bytes received" +
                   (outcome.idle_expired ? "; idle for " + seconds_text(*cfg_.idle_timeout)
                                         : std::string()));
-        abort_current_ = nullptr;
         if (outcome.failure)
             report(*outcome.failure);
+        else if (outcome.received == 0 && outcome.tunnel_ended && !signal_)
+            // A proxy that closes right after its 2xx looks to ssh like a server that hung up;
+            // say where it happened.
+            log_.warn("warning: " + tunnel_name() + " closed before any data arrived");
     }
 
     // Resolves, connects and runs the CONNECT exchange with each hop in turn.
@@ -113,35 +116,29 @@ private:
     net::awaitable<result<std::unique_ptr<byte_stream>>>
     connect_to_proxy(const endpoint_name& proxy) {
         auto name = authority(proxy);
-        tcp::resolver resolver(io_);
-        abort_current_ = [&resolver] { resolver.cancel(); };
-        error_code ec;
-        auto port = std::to_string(proxy.port);
-        auto flags = tcp::resolver::numeric_service;
-        tcp::resolver::results_type endpoints;
-        if (cfg_.family == ip_family::v4)
-            endpoints = co_await resolver.async_resolve(tcp::v4(), proxy.host, port, flags,
-                                                        use_awaitable_ec(ec));
-        else if (cfg_.family == ip_family::v6)
-            endpoints = co_await resolver.async_resolve(tcp::v6(), proxy.host, port, flags,
-                                                        use_awaitable_ec(ec));
-        else
-            endpoints =
-                co_await resolver.async_resolve(proxy.host, port, flags, use_awaitable_ec(ec));
-        abort_current_ = nullptr;
-        if (ec)
+        auto reach = " to reach " + authority(cfg_.path.destination);
+        if (stopping())
             co_return fail(failure::proxy_unreachable,
-                           "cannot resolve proxy host " + proxy.host + " to reach " +
-                               authority(cfg_.path.destination) + ": " + ec.message());
+                           "stopped before connecting to proxy " + name);
+
+        resolver names(io_.get_executor());
+        abort_ = [&names] { names.cancel(); };
+        auto endpoints = co_await names.resolve(proxy.host, proxy.port, cfg_.family);
+        abort_ = nullptr;
+        if (!endpoints)
+            co_return fail(failure::proxy_unreachable, "cannot resolve proxy host " + proxy.host +
+                                                           reach + ": " + endpoints.err().message);
 
         tcp::socket socket(io_);
-        abort_current_ = [&socket] {
+        abort_ = [&socket] {
             error_code ignored;
             socket.close(ignored);
         };
+        error_code ec = net::error::host_not_found;
         std::string tried;
-        for (const auto& entry : endpoints) {
-            auto endpoint = entry.endpoint();
+        for (const auto& endpoint : *endpoints) {
+            if (stopping())
+                break;
             log_.info("connecting to proxy " + name + " at " + endpoint.address().to_string());
             error_code ignored;
             socket.close(ignored);
@@ -149,20 +146,17 @@ private:
             if (!ec)
                 break;
             tried = endpoint.address().to_string();
-            if (deadline_passed_)
-                break;
         }
-        abort_current_ = nullptr;
-        if (ec)
+        abort_ = nullptr;
+        if (ec || stopping())
             co_return fail(failure::proxy_unreachable,
                            "cannot connect to proxy " + name +
                                (tried.empty() || tried == proxy.host ? "" : " (" + tried + ")") +
-                               " to reach " + authority(cfg_.path.destination) + ": " +
-                               ec.message());
+                               reach + ": " + ec.message());
         // The tunnel carries interactive traffic (ssh keystrokes): send small writes at once.
         socket.set_option(tcp::no_delay(true), ec);
         auto stream = make_socket_stream(std::move(socket));
-        abort_current_ = [s = stream.get()] { s->close(); };
+        abort_ = [s = stream.get()] { s->close(); };
         co_return std::move(stream);
     }
 
@@ -172,9 +166,16 @@ private:
             if (ec || setup_done_)
                 return;
             deadline_passed_ = true;
-            if (abort_current_)
-                abort_current_();
+            abort_current();
         });
+    }
+
+    // Whether the set-up must not take another step: its deadline passed or a signal came.
+    bool stopping() const { return deadline_passed_ || signal_ != 0; }
+
+    void abort_current() {
+        if (abort_)
+            abort_();
     }
 
     std::string tunnel_name() const {
@@ -196,9 +197,9 @@ private:
     net::steady_timer deadline_{io_};
     bool deadline_passed_ = false;
     bool setup_done_ = false;
-    // Aborts whatever is waited for: the set-up's current step when the deadline passes, or
-    // everything when a signal comes.
-    std::function<void()> abort_current_;
+    // Aborts whatever is being waited for: the set-up's current step when the deadline passes,
+    // or everything when a signal comes. Each step sets it before it waits.
+    std::function<void()> abort_;
     int signal_ = 0;
     int status_ = 0;
 };

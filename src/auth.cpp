@@ -1,17 +1,12 @@
 #include "auth.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 
 namespace corkscrew {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 class basic_auth final : public authenticator {
 public:
@@ -52,14 +47,35 @@ std::unique_ptr<authenticator> make_basic_auth(credentials creds, bool preemptiv
 }
 
 std::vector<std::string> offered_schemes(const answer_head& challenge) {
-    // Only the leading scheme of each field for now; full challenge lists come with Digest.
+    // RFC 9110 section 11.6.1: a field holds a comma-separated list of challenges, each a scheme
+    // optionally followed by a token68 or by auth-params ("name=value", which may be quoted and
+    // hold commas). A list element that does not start with "name=" starts a new challenge.
     std::vector<std::string> schemes;
     for (auto value : challenge.values("Proxy-Authenticate")) {
-        auto start = value.find_first_not_of(" \t,");
-        if (start == std::string_view::npos)
-            continue;
-        auto end = value.find_first_of(" \t,", start);
-        schemes.emplace_back(value.substr(start, end - start));
+        bool quoted = false, element_start = true;
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            char c = value[i];
+            if (quoted) {
+                if (c == '\\')
+                    ++i;
+                else if (c == '"')
+                    quoted = false;
+                continue;
+            }
+            if (c == '"') {
+                quoted = true;
+            } else if (c == ',') {
+                element_start = true;
+            } else if (element_start && c != ' ' && c != '\t') {
+                element_start = false;
+                auto end = value.find_first_of(" \t,=", i);
+                auto after = value.find_first_not_of(" \t", end == value.npos ? value.size() : end);
+                bool is_param = after != value.npos && value[after] == '=';
+                if (!is_param)
+                    schemes.emplace_back(value.substr(i, end - i));
+                i = (end == value.npos ? value.size() : end) - 1;
+            }
+        }
     }
     return schemes;
 }

@@ -1,5 +1,7 @@
 #include "log.hpp"
 
+#include <cerrno>
+#include <poll.h>
 #include <string>
 #include <unistd.h>
 
@@ -13,6 +15,14 @@ void logger::write(std::string_view line) {
     std::string_view rest = out;
     while (!rest.empty()) {
         auto n = ::write(STDERR_FILENO, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN) {
+            // stderr shares a terminal with stdin or stdout, which the relay made non-blocking.
+            pollfd p{STDERR_FILENO, POLLOUT, 0};
+            if (::poll(&p, 1, -1) >= 0)
+                continue;
+        }
         if (n <= 0)
             return;
         rest.remove_prefix(static_cast<std::size_t>(n));

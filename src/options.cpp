@@ -33,13 +33,13 @@ With AUTHFILE, Basic credentials are sent with the first request, as corkscrew d
 only when the proxy asks for them (407).
 
 Exit status:
-    0  the relay ended normally (both directions, or the idle timeout)
+    0  the relay ended normally (both directions, the idle timeout, or stdout's reader left)
     1  internal error
     2  usage error (bad option, URL, header, host, port or auth file)
     3  cannot resolve or connect to the proxy
     4  the proxy refused the CONNECT request (non-2xx answer)
     5  proxy authentication failed
-    6  malformed proxy answer
+    6  malformed proxy answer (not HTTP, cut short, or headers over 256 KiB)
     7  timed out before the tunnel was up (--connect-timeout)
     8  I/O error after the tunnel was up
   128+N ended by signal N (129 for SIGHUP, 143 for SIGTERM)
@@ -133,6 +133,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         args = opts["args"].as<std::vector<std::string>>();
 
     hop first;
+    bool url_user_only = false;
     std::optional<std::string> auth_file;
     if (opts.count("auth-file"))
         auth_file = opts["auth-file"].as<std::string>();
@@ -141,11 +142,15 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         if (args.size() != 2)
             return fail(failure::usage, "with -x, give DESTHOST DESTPORT (got " +
                                             std::to_string(args.size()) + " arguments)");
-        auto url = parse_proxy_url(opts["proxy"].as<std::string>());
+        cl.proxy_args.push_back(opts["proxy"].as<std::string>());
+        auto url = parse_proxy_url(cl.proxy_args.back());
         if (!url)
             return url.err();
         first.proxy = url->server;
+        // A user name alone (no ':password') gives way to credentials from a file or the
+        // environment; with a password, the URL is the most specific source and wins.
         first.creds = url->userinfo;
+        url_user_only = url->userinfo && !url->password_in_url;
         if (url->password_in_url)
             cl.warnings.push_back("a password on the command line can be read by other users "
                                   "in the process list; prefer --auth-file or CORKSCREW_AUTH");
@@ -180,7 +185,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         return dest.err();
     cfg.path.destination = *dest;
 
-    if (!first.creds && auth_file) {
+    if ((!first.creds || url_user_only) && auth_file) {
         std::string warning;
         auto creds = read_auth_file(*auth_file, warning);
         if (!creds)
@@ -189,7 +194,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
             cl.warnings.push_back(warning);
         first.creds = *creds;
     }
-    if (!first.creds) {
+    if (!first.creds || (url_user_only && first.creds->source == "proxy URL")) {
         if (auto v = env("CORKSCREW_AUTH")) {
             auto creds = parse_credentials(*v, "CORKSCREW_AUTH");
             if (!creds)
@@ -233,19 +238,19 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     return cl;
 }
 
-void hide_url_passwords(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        std::string_view arg = argv[i];
-        auto scheme = arg.find("://");
-        if (scheme == std::string_view::npos)
+void hide_url_passwords(int argc, char** argv, const std::vector<std::string>& urls) {
+    for (const auto& url : urls) {
+        auto span = url_password_span(url);
+        if (!span)
             continue;
-        auto authority_end = arg.find('/', scheme + 3);
-        auto at = arg.rfind('@', authority_end);
-        if (at == std::string_view::npos || at < scheme + 3)
-            continue;
-        auto colon = arg.find(':', scheme + 3);
-        for (auto k = colon + 1; colon < at && k < at; ++k)
-            argv[i][k] = '*';
+        for (int i = 1; i < argc; ++i) {
+            std::string_view arg = argv[i];
+            if (arg.size() < url.size() || arg.substr(arg.size() - url.size()) != url)
+                continue;
+            auto start = arg.size() - url.size() + span->first;
+            for (auto k = start; k < start + span->second; ++k)
+                argv[i][k] = '*';
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "error.hpp"
+#include "resolve.hpp"
 #include "route.hpp"
 #include "tunnel.hpp"
 
@@ -17,8 +18,6 @@ namespace corkscrew {
 // proxy that is slow to reach the destination, short enough that a dead one is reported while
 // the user still waits for it.
 inline constexpr std::chrono::seconds default_connect_timeout{30};
-
-enum class ip_family { any, v4, v6 };
 
 struct config {
     route path;
@@ -37,6 +36,8 @@ struct command_line {
     std::vector<std::string> warnings;
     // The help or version text, for those actions.
     std::string text;
+    // The proxy URLs as given, for hide_url_passwords().
+    std::vector<std::string> proxy_args;
 };
 
 // Looks up an environment variable.
@@ -47,8 +48,9 @@ std::optional<std::string> process_env(const char* name);
 
 result<command_line> parse_command_line(int argc, const char* const* argv, const env_lookup& env);
 
-// Overwrites with '*' the password of every proxy URL in argv, so the process list shows it no
-// longer (it was visible from the start of the process until this call).
-void hide_url_passwords(int argc, char** argv);
+// Overwrites with '*' the password of each of `urls` where it stands in argv (as an argument of
+// its own or after "--proxy=" or "-x"), so the process list shows it no longer (it was visible
+// from the start of the process until this call).
+void hide_url_passwords(int argc, char** argv, const std::vector<std::string>& urls);
 
 } // namespace corkscrew

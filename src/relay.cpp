@@ -79,18 +79,28 @@ net::awaitable<void> copy_down(relay_state& s, std::string leftover) {
     auto deliver = [&s](net::const_buffer data) -> net::awaitable<bool> {
         auto w = co_await s.local_out.write_all(data);
         s.outcome.received += w.bytes;
-        // The reader of stdout went away (EPIPE): nothing more can be delivered, which ends
-        // this direction quietly; sending goes on until stdin ends.
+        if (w.ec && !s.stopping) {
+            // The reader of stdout went away (EPIPE): nothing more can be delivered, and the
+            // writer of stdin is almost always the same program (ssh), gone too. Waiting for
+            // stdin to end could wait for ever while the far end blocks on a full window.
+            if (w.ec == net::error::broken_pipe)
+                s.stop(std::nullopt);
+            else
+                s.stop(s.io_failure("writing stdout", w.ec));
+        }
         co_return !w.ec;
     };
     if (!leftover.empty() && !co_await deliver(net::buffer(leftover)))
         co_return;
+    s.last_activity = clock::now();
     leftover = {};
     std::vector<char> buffer(relay_buffer_bytes);
     for (;;) {
         auto r = co_await s.tunnel.read_some(net::buffer(buffer));
-        if (r.ec == net::error::eof)
+        if (r.ec == net::error::eof) {
+            s.outcome.tunnel_ended = true;
             break;
+        }
         if (r.ec) {
             if (!s.stopping)
                 s.stop(s.io_failure("receiving", r.ec));

@@ -26,12 +26,14 @@ struct relay_outcome {
     std::uint64_t sent = 0;     // stdin -> tunnel
     std::uint64_t received = 0; // tunnel -> stdout, leftover included
     bool idle_expired = false;
+    bool tunnel_ended = false; // the far end closed its side (EOF)
     std::optional<error> failure;
 };
 
 // Relays local_in -> tunnel and tunnel -> local_out, `leftover` first. Each direction ends on its
 // own: EOF on local_in shuts down the tunnel's sending side and reading goes on; EOF from the
-// tunnel ends local_out and sending goes on. An error on the tunnel ends both.
+// tunnel ends local_out and sending goes on. An error on the tunnel ends both; so does the reader
+// of local_out going away (EPIPE), which is a normal end.
 net::awaitable<relay_outcome> relay(byte_stream& local_in, byte_stream& local_out,
                                     byte_stream& tunnel, std::string leftover,
                                     const relay_options& options);

@@ -1,5 +1,7 @@
 #include "request.hpp"
 
+#include "text.hpp"
+
 namespace corkscrew {
 
 namespace {
@@ -14,7 +16,20 @@ bool is_field_value_char(unsigned char c) {
     return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-std::string render_with(const connect_request& r, const std::optional<std::string>& auth) {
+// Headers whose values are credentials: shown as "<scheme> <redacted>" in the log.
+bool is_credential(std::string_view name) {
+    return iequals(name, "Proxy-Authorization") || iequals(name, "Authorization");
+}
+
+std::string redacted(std::string_view value) {
+    auto space = value.find(' ');
+    if (space == std::string_view::npos)
+        return "<redacted>";
+    return std::string(value.substr(0, space)) + " <redacted>";
+}
+
+std::string render_with(const connect_request& r, bool redact) {
+    const auto& auth = r.proxy_authorization;
     auto target = authority(r.target);
     std::string out;
     out.reserve(256);
@@ -22,9 +37,10 @@ std::string render_with(const connect_request& r, const std::optional<std::strin
     out += "Host: " + target + "\r\n";
     out += "User-Agent: " + r.user_agent + "\r\n";
     if (auth)
-        out += "Proxy-Authorization: " + *auth + "\r\n";
+        out += "Proxy-Authorization: " + (redact ? redacted(*auth) : *auth) + "\r\n";
     for (const auto& h : r.extra_headers)
-        out += h.name + ": " + h.value + "\r\n";
+        out += h.name + ": " + (redact && is_credential(h.name) ? redacted(h.value) : h.value) +
+               "\r\n";
     out += "\r\n";
     return out;
 }
@@ -34,10 +50,7 @@ std::string render_with(const connect_request& r, const std::optional<std::strin
 result<header_field> parse_header_option(std::string_view text) {
     auto colon = text.find(':');
     auto bad = [&](const char* why) {
-        std::string shown;
-        for (unsigned char c : text)
-            shown += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-        return fail(failure::usage, "invalid header '" + shown + "': " + why);
+        return fail(failure::usage, "invalid header '" + printable(text) + "': " + why);
     };
     if (colon == std::string_view::npos || colon == 0)
         return bad("want 'Name: value'");
@@ -45,6 +58,11 @@ result<header_field> parse_header_option(std::string_view text) {
     for (unsigned char c : name)
         if (!is_tchar(c))
             return bad("the name may hold only token characters");
+    // These frame the request or name its target; corkscrew++ sets them itself, and a second
+    // Content-Length or Transfer-Encoding would make the proxy read tunnel data as a body.
+    for (std::string_view own : {"Host", "Content-Length", "Transfer-Encoding"})
+        if (iequals(name, own))
+            return bad("corkscrew++ sets this header itself");
     auto value = text.substr(colon + 1);
     for (unsigned char c : value)
         if (!is_field_value_char(c))
@@ -57,16 +75,11 @@ result<header_field> parse_header_option(std::string_view text) {
 }
 
 std::string render(const connect_request& request) {
-    return render_with(request, request.proxy_authorization);
+    return render_with(request, false);
 }
 
 std::string render_redacted(const connect_request& request) {
-    std::optional<std::string> shown;
-    if (request.proxy_authorization) {
-        const auto& v = *request.proxy_authorization;
-        shown = v.substr(0, v.find(' ')) + " <redacted>";
-    }
-    return render_with(request, shown);
+    return render_with(request, true);
 }
 
 } // namespace corkscrew

@@ -17,7 +17,9 @@ struct header_field {
 };
 
 // "Name: value" from -H. The name must be an RFC 9110 token; neither part may hold CR, LF, NUL or
-// other control characters (HTAB is allowed in the value), so nothing can be injected.
+// other control characters (HTAB is allowed in the value), so nothing can be injected. Host,
+// Content-Length and Transfer-Encoding are refused: the program sets the first, and the others
+// would change how the proxy frames the request.
 result<header_field> parse_header_option(std::string_view text);
 
 struct connect_request {
@@ -32,7 +34,8 @@ struct connect_request {
 // authorization and the extra headers, CRLF line ends, ending in an empty line.
 std::string render(const connect_request& request);
 
-// The same request for the log: the authorization's credentials replaced by "<redacted>".
+// The same request for the log: the credentials of Proxy-Authorization and Authorization
+// headers, the auth step's or from -H, replaced by "<redacted>".
 std::string render_redacted(const connect_request& request);
 
 } // namespace corkscrew

@@ -61,6 +61,17 @@ bool is_socket(int fd) {
     return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+// Whether the other of stdin/stdout is still the same file as `fd` (one terminal or socket for
+// both). They then likely share their status flags, and those must stay as Asio set them
+// (non-blocking) until the other one is let go of too.
+bool other_stdio_shares_file(int fd) {
+    int other = fd == STDIN_FILENO ? STDOUT_FILENO : STDIN_FILENO;
+    struct stat a {
+    }, b{};
+    return ::fstat(fd, &a) == 0 && ::fstat(other, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
 class stdio_stream final : public byte_stream {
 public:
     stdio_stream(const net::any_io_executor& executor, int fd)
@@ -108,7 +119,8 @@ private:
         error_code ignored;
         descriptor_.cancel(ignored);
         descriptor_.release();
-        ::fcntl(fd_, F_SETFL, flags_);
+        if (!other_stdio_shares_file(fd_))
+            ::fcntl(fd_, F_SETFL, flags_);
         replace_with_devnull(fd_);
     }
 
@@ -119,19 +131,6 @@ private:
     bool open_ = true;
 };
 
-// A standard descriptor the process was started without: reads see EOF, writes a broken pipe.
-class absent_stream final : public byte_stream {
-public:
-    net::awaitable<io_result> read_some(net::mutable_buffer) override {
-        co_return io_result{net::error::eof, 0};
-    }
-    net::awaitable<io_result> write_all(net::const_buffer) override {
-        co_return io_result{net::error::broken_pipe, 0};
-    }
-    net::awaitable<error_code> shutdown_send() override { co_return error_code{}; }
-    void close() override {}
-};
-
 } // namespace
 
 std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket) {
@@ -139,8 +138,6 @@ std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket) {
 }
 
 std::unique_ptr<byte_stream> make_stdio_stream(const net::any_io_executor& executor, int fd) {
-    if (::fcntl(fd, F_GETFL) < 0)
-        return std::make_unique<absent_stream>();
     return std::make_unique<stdio_stream>(executor, fd);
 }
 

@@ -52,10 +52,10 @@ public:
 // A connected TCP socket.
 std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket);
 
-// One of the process's standard descriptors. Shutting down stdout's sending direction lets its
-// reader see EOF: the descriptor is replaced by /dev/null, so the number stays taken. The file
-// status flags the relay changes (O_NONBLOCK) are put back first, as a terminal or pipe shared
-// with the shell must not stay non-blocking.
+// One of the process's standard descriptors, which must be open (main makes sure of it).
+// Shutting down stdout's sending direction lets its reader see EOF: the descriptor is replaced by
+// /dev/null, so the number stays taken. The file status flags the relay changes (O_NONBLOCK) are
+// put back first, as a terminal or pipe shared with the shell must not stay non-blocking.
 std::unique_ptr<byte_stream> make_stdio_stream(const net::any_io_executor& executor, int fd);
 
 } // namespace corkscrew

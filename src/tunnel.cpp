@@ -2,6 +2,7 @@
 
 #include "answer.hpp"
 #include "auth.hpp"
+#include "text.hpp"
 
 #include <array>
 
@@ -58,16 +59,32 @@ public:
             auth = make_basic_auth(*hop_.creds, hop_.preemptive_basic);
         std::optional<std::string> authorization = auth ? auth->preemptive() : std::nullopt;
         int tries = authorization ? 1 : 0;
+        // Whether the connection has carried an earlier answer: a proxy may close such a
+        // connection at any time, which is no failure of the request sent on it.
+        bool reused = false;
         // One pass per request; a 407 that can be answered loops back with new credentials.
         for (;;) {
             enter(tunnel_state::sending);
-            if (auto e = co_await send(authorization))
-                co_return std::move(*e);
-            enter(tunnel_state::receiving);
-            auto answer = co_await receive_final_answer();
-            if (!answer)
+            result<std::unique_ptr<answer_parser>> answer = error{};
+            if (auto e = co_await send(authorization)) {
+                answer = std::move(*e);
+            } else {
+                enter(tunnel_state::receiving);
+                answer = co_await receive_final_answer();
+            }
+            if (!answer) {
+                if (reused && received_for_request_ == 0) {
+                    // RFC 9112 section 9.3.1: retry on a new connection. Not a new try.
+                    log_.info("proxy closed the kept-alive connection; reconnecting");
+                    reused = false;
+                    if (auto e = co_await reconnect())
+                        co_return std::move(*e);
+                    continue;
+                }
                 co_return failed(answer.err());
-            const auto& head = (*answer)->head();
+            }
+            answer_parser& reply = **answer;
+            const auto& head = reply.head();
             if (head.is_success()) {
                 enter(tunnel_state::established);
                 if (!head.ignored_problem.empty())
@@ -81,13 +98,13 @@ public:
                                                      target_name_ + ": " + head.status_line()));
             auto offered = join(head.values("Proxy-Authenticate"), ", ");
             if (!auth)
-                co_return failed(fail(failure::auth_failed,
-                                      "proxy " + proxy_name_ +
-                                          " requires authentication for CONNECT to " +
-                                          target_name_ + " (" + head.status_line() +
-                                          (offered.empty() ? "" : "; offers " + offered) +
-                                          "); give credentials with --auth-file, CORKSCREW_AUTH or "
-                                          "-x http://user@host:port"));
+                co_return failed(
+                    fail(failure::auth_failed, "proxy " + proxy_name_ +
+                                                   " requires authentication for CONNECT to " +
+                                                   target_name_ + " (" + head.status_line() +
+                                                   (offered.empty() ? "" : "; offers " + offered) +
+                                                   "); give credentials with --auth-file or "
+                                                   "CORKSCREW_AUTH=user:password"));
             if (tries >= max_auth_tries)
                 co_return failed(fail(failure::auth_failed,
                                       "proxy " + proxy_name_ + " rejected the credentials (from " +
@@ -98,12 +115,14 @@ public:
             if (!authorization)
                 co_return failed(fail(failure::auth_failed,
                                       "proxy " + proxy_name_ + " asks for " + offered +
-                                          " authentication, which corkscrew++ does not speak "
-                                          "yet (it speaks Basic)"));
+                                          " authentication for CONNECT to " + target_name_ +
+                                          ", which corkscrew++ does not speak yet (it speaks "
+                                          "Basic)"));
             ++tries;
             log_.info("proxy asked for credentials (" + offered + "); retrying with " +
                       std::string(auth->scheme()) + " credentials from " + hop_.creds->source);
-            if (!co_await discard_body(**answer)) {
+            reused = co_await discard_body(reply);
+            if (!reused) {
                 log_.info("the proxy's connection cannot carry the retry; reconnecting");
                 if (auto e = co_await reconnect())
                     co_return std::move(*e);
@@ -146,12 +165,13 @@ private:
             for (std::size_t at = 0, end; (end = shown.find("\r\n", at)) != at; at = end + 2)
                 log_.debug("  > " + shown.substr(at, end - at));
         }
+        received_for_request_ = buffer_.size();
         auto wire = render(request);
         auto r = co_await stream_->write_all(net::buffer(wire));
         if (r.ec)
-            co_return failed(
-                fail(failure::proxy_unreachable,
-                     "cannot send CONNECT to proxy " + proxy_name_ + ": " + r.ec.message()));
+            co_return failed(fail(failure::proxy_unreachable,
+                                  "cannot send CONNECT " + target_name_ + " to proxy " +
+                                      proxy_name_ + ": " + r.ec.message()));
         co_return std::nullopt;
     }
 
@@ -160,6 +180,7 @@ private:
         std::array<char, answer_read_chunk> chunk;
         auto r = co_await stream_->read_some(net::buffer(chunk));
         buffer_.append(chunk.data(), r.bytes);
+        received_for_request_ += r.bytes;
         co_return r;
     }
 
@@ -196,7 +217,7 @@ private:
             log_.info("proxy answered: HTTP/" + std::to_string(head.version / 10) + "." +
                       std::to_string(head.version % 10) + " " + head.status_line());
             for (const auto& f : head.fields)
-                log_.debug("  < " + f.name + ": " + f.value);
+                log_.debug("  < " + printable(f.name) + ": " + printable(f.value));
             if (!head.is_interim())
                 co_return std::move(answer);
             log_.info("skipping the interim answer");
@@ -239,6 +260,8 @@ private:
     tunnel_state state_ = tunnel_state::init;
     std::unique_ptr<byte_stream> stream_;
     std::string buffer_; // received from the proxy and not consumed yet
+    // Bytes received since the current request was sent (those already buffered included).
+    std::size_t received_for_request_ = 0;
 };
 
 } // namespace

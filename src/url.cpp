@@ -1,5 +1,7 @@
 #include "url.hpp"
 
+#include "text.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <charconv>
@@ -9,8 +11,9 @@ namespace corkscrew {
 namespace {
 
 bool is_forbidden_host_char(unsigned char c) {
-    // Controls, space and the characters that delimit an authority or a request line.
-    return c <= 0x20 || c == 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '[' ||
+    // Controls, space, the characters that delimit an authority or a request line, and non-ASCII
+    // bytes (an internationalized name goes on the wire in its ASCII "xn--" form).
+    return c <= 0x20 || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '[' ||
            c == ']' || c == '\\' || c == '"';
 }
 
@@ -67,12 +70,8 @@ result<std::string> parse_host(std::string_view text) {
     if (bracketed)
         host = host.substr(1, host.size() - 2);
     for (unsigned char c : host) {
-        if (is_forbidden_host_char(c)) {
-            std::string shown;
-            for (unsigned char s : text)
-                shown += (s < 0x20 || s == 0x7f) ? '?' : static_cast<char>(s);
-            return fail(failure::usage, "invalid host name '" + shown + "'");
-        }
+        if (is_forbidden_host_char(c))
+            return fail(failure::usage, "invalid host name '" + printable(text) + "'");
     }
     if (host.empty())
         return fail(failure::usage, "empty host name");
@@ -98,6 +97,7 @@ result<endpoint_name> parse_destination(std::string_view host, std::string_view 
 
 result<proxy_url> parse_proxy_url(std::string_view text) {
     proxy_url url;
+    const std::string shown = printable(mask_url_password(text));
     std::string_view rest = text;
     if (auto sep = rest.find("://"); sep != std::string_view::npos) {
         url.scheme = std::string(rest.substr(0, sep));
@@ -110,12 +110,7 @@ result<proxy_url> parse_proxy_url(std::string_view text) {
     if (url.scheme != "http")
         return fail(failure::usage,
                     "unsupported proxy scheme '" + url.scheme + "' (want http://host:port)");
-    // A trailing path ("http://proxy:3128/") is allowed and ignored, as curl and browsers do.
-    if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-        if (rest.find_first_not_of('/', slash) != std::string_view::npos)
-            return fail(failure::usage, "a proxy URL takes no path: '" + std::string(text) + "'");
-        rest = rest.substr(0, slash);
-    }
+    // The userinfo ends at the last '@', so a password may hold '@' and '/' unencoded.
     if (auto at = rest.rfind('@'); at != std::string_view::npos) {
         auto info = rest.substr(0, at);
         rest.remove_prefix(at + 1);
@@ -133,21 +128,33 @@ result<proxy_url> parse_proxy_url(std::string_view text) {
             return fail(failure::usage, "the proxy URL has an empty user name");
         url.userinfo = credentials{*user, *password, "proxy URL"};
     }
+    // A trailing path ("http://proxy:3128/") is allowed and ignored, as curl and browsers do.
+    if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+        if (rest.find_first_not_of('/', slash) != std::string_view::npos)
+            return fail(failure::usage, "a proxy URL takes no path: '" + shown + "'");
+        rest = rest.substr(0, slash);
+    }
     std::string_view host = rest, port;
     if (!rest.empty() && rest.front() == '[') {
         auto close = rest.find(']');
         if (close == std::string_view::npos)
-            return fail(failure::usage, "unclosed '[' in proxy URL '" + std::string(text) + "'");
+            return fail(failure::usage, "unclosed '[' in proxy URL '" + shown + "'");
         host = rest.substr(0, close + 1);
         auto after = rest.substr(close + 1);
         if (!after.empty()) {
-            if (after.front() != ':')
-                return fail(failure::usage, "bad proxy URL '" + std::string(text) + "'");
+            if (after.front() != ':' || after.size() == 1)
+                return fail(failure::usage, "bad proxy URL '" + shown + "'");
             port = after.substr(1);
         }
-    } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
+        if (rest.find(':', colon + 1) != std::string_view::npos)
+            return fail(failure::usage, "write an IPv6 proxy address in brackets "
+                                        "(http://[::1]:3128), not '" +
+                                            shown + "'");
         host = rest.substr(0, colon);
         port = rest.substr(colon + 1);
+        if (port.empty())
+            return fail(failure::usage, "empty port in proxy URL '" + shown + "'");
     }
     auto h = parse_host(host);
     if (!h)
@@ -161,6 +168,25 @@ result<proxy_url> parse_proxy_url(std::string_view text) {
         url.server.port = *p;
     }
     return url;
+}
+
+std::optional<std::pair<std::size_t, std::size_t>> url_password_span(std::string_view text) {
+    auto scheme = text.find("://");
+    auto start = scheme == std::string_view::npos ? 0 : scheme + 3;
+    auto at = text.rfind('@');
+    if (at == std::string_view::npos || at < start)
+        return std::nullopt;
+    auto colon = text.find(':', start);
+    if (colon >= at)
+        return std::nullopt;
+    return std::pair{colon + 1, at - colon - 1};
+}
+
+std::string mask_url_password(std::string_view text) {
+    std::string out(text);
+    if (auto span = url_password_span(text))
+        out.replace(span->first, span->second, span->second, '*');
+    return out;
 }
 
 } // namespace corkscrew

@@ -42,7 +42,13 @@ struct proxy_url {
 };
 
 // http://[user[:password]@]host[:port][/] with percent-decoded userinfo; "host:port" alone is
-// taken as http.
+// taken as http. Messages about a bad URL show it with the password masked.
 result<proxy_url> parse_proxy_url(std::string_view text);
+
+// Where the password of a proxy URL's userinfo is in `text` (offset and length), if it has one.
+std::optional<std::pair<std::size_t, std::size_t>> url_password_span(std::string_view text);
+
+// `text` with the password of its userinfo replaced by '*'.
+std::string mask_url_password(std::string_view text);
 
 } // namespace corkscrew

@@ -56,7 +56,9 @@ TEST_CASE("success shapes") {
              {"HTTP/1.0", "HTTP/1.0 200 Connection established\r\n\r\n", 200, 10},
              {"bare LF", "HTTP/1.1 200 OK\nProxy-Agent: x\n\n", 200, 11},
              {"mixed line ends", "HTTP/1.1 200 OK\r\nA: b\n\r\n", 200, 11},
-             {"no reason", "HTTP/1.1 200 \r\n\r\n", 200, 11},
+             {"empty reason", "HTTP/1.1 200 \r\n\r\n", 200, 11},
+             {"no reason", "HTTP/1.0 200\r\n\r\n", 200, 10},
+             {"no reason, bare LF", "HTTP/1.1 204\nVia: x\n\n", 204, 11},
              {"6 KB header", "HTTP/1.1 200 OK\r\nX-Long: " + long_value + "\r\n\r\n", 200, 11},
              {"obs-fold", "HTTP/1.1 200 OK\r\nX-Folded: one\r\n  two\r\n\r\n", 200, 11},
          }) {

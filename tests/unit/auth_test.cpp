@@ -53,3 +53,14 @@ TEST_CASE("offered schemes, in order") {
                                               {"Via", "1.1 squid"}}));
     CHECK(schemes == std::vector<std::string>{"Negotiate", "Basic"});
 }
+
+TEST_CASE("several challenges in one field (RFC 9110 section 11.6.1)") {
+    auto schemes = offered_schemes(challenge(
+        {{"Proxy-Authenticate", "Negotiate, NTLM, Basic realm=\"a, b\", charset=\"UTF-8\""},
+         {"Proxy-Authenticate",
+          "Digest realm=\"x\", nonce=\"n,=\", qop=\"auth\", Newauth abc=="}}));
+    CHECK(schemes == std::vector<std::string>{"Negotiate", "NTLM", "Basic", "Digest", "Newauth"});
+    auto basic = make_basic_auth({"u", "p", "t"}, false);
+    CHECK(
+        basic->respond(challenge({{"Proxy-Authenticate", "Negotiate, NTLM, Basic realm=\"x\""}})));
+}

@@ -151,13 +151,28 @@ TEST_CASE("help and version") {
 }
 
 TEST_CASE("passwords in proxy URLs are hidden from the process list") {
-    std::string url = "--proxy=http://alice:s3:cr@t@proxy:3128/";
+    std::string joined = "--proxy=http://alice:s3:cr@t@proxy:3128/";
+    std::string separate = "carol:pw@proxy:1";
     std::string plain = "http://bob@proxy:3128";
-    std::string other = "git.example";
-    std::vector<char*> argv{const_cast<char*>("corkscrew++"), url.data(), plain.data(),
-                            other.data()};
-    hide_url_passwords(static_cast<int>(argv.size()), argv.data());
-    CHECK(url == "--proxy=http://alice:*******@proxy:3128/");
+    std::string other = "dave:x@y";
+    std::vector<char*> argv{const_cast<char*>("corkscrew++"), joined.data(), separate.data(),
+                            plain.data(), other.data()};
+    hide_url_passwords(
+        static_cast<int>(argv.size()), argv.data(),
+        {"http://alice:s3:cr@t@proxy:3128/", "carol:pw@proxy:1", "http://bob@proxy:3128"});
+    CHECK(joined == "--proxy=http://alice:*******@proxy:3128/");
+    CHECK(separate == "carol:**@proxy:1");
     CHECK(plain == "http://bob@proxy:3128");
-    CHECK(other == "git.example");
+    CHECK(other == "dave:x@y");
+}
+
+TEST_CASE("a URL with a user name only gives way to a file or the environment") {
+    fake_env env{{{"CORKSCREW_AUTH", "envuser:envpw"}}};
+    auto cl = parse({"-x", "http://urluser@proxy:3128", "host", "22"}, env);
+    REQUIRE(cl);
+    CHECK(cl->settings.path.hops[0].creds->user == "envuser");
+    auto alone = parse({"-x", "http://urluser@proxy:3128", "host", "22"});
+    REQUIRE(alone);
+    CHECK(alone->settings.path.hops[0].creds->user == "urluser");
+    CHECK(alone->settings.path.hops[0].creds->password.empty());
 }

@@ -46,3 +46,15 @@ TEST_CASE("-H values: token names, no control characters") {
     }
     CHECK_FALSE(parse_header_option(std::string_view("X: a\0b", 6)));
 }
+
+TEST_CASE("credentials given with -H are redacted in the log too") {
+    connect_request r{{"h", 1},
+                      "ua",
+                      {{"Proxy-Authorization", "Bearer t0ken"}, {"authorization", "rawsecret"}},
+                      std::nullopt};
+    auto shown = render_redacted(r);
+    CHECK(shown.find("t0ken") == std::string::npos);
+    CHECK(shown.find("rawsecret") == std::string::npos);
+    CHECK(shown.find("Proxy-Authorization: Bearer <redacted>\r\n") != std::string::npos);
+    CHECK(render(r).find("Bearer t0ken") != std::string::npos);
+}

@@ -84,13 +84,35 @@ TEST_CASE("proxy URLs") {
         CHECK_FALSE(u->password_in_url);
     }
     SUBCASE("errors") {
-        for (auto bad : {"ftp://proxy:21", "http://proxy:0", "http://proxy:port",
-                         "http://proxy:3128/path", "http://[::1", "http://[::1]x",
-                         "http://%zz@proxy", "http://:pw@proxy", "http://", "http://pro xy:1"}) {
+        for (auto bad :
+             {"ftp://proxy:21", "http://proxy:0", "http://proxy:port", "http://proxy:3128/path",
+              "http://[::1", "http://[::1]x", "http://%zz@proxy", "http://:pw@proxy", "http://",
+              "http://pro xy:1", "http://::1:3128",
+              "http://proxy:", "http://[::1]:", "http://pr\xc3\xb6xy"}) {
             auto u = parse_proxy_url(bad);
             CHECK_MESSAGE(!u, bad);
             if (!u)
                 CHECK(u.err().kind == failure::usage);
         }
     }
+}
+
+TEST_CASE("messages about a bad proxy URL do not show its password") {
+    for (auto bad : {"http://alice:s3cr/et@proxy:3128/x", "http://alice:s3cr/et@[::1",
+                     "http://alice:s3cr/et@[::1]x", "alice:s3cr/et@::1:22"}) {
+        auto u = parse_proxy_url(bad);
+        REQUIRE_FALSE(u);
+        CHECK_MESSAGE(u.err().message.find("s3cr") == std::string::npos, u.err().message);
+    }
+    CHECK(mask_url_password("http://a:b@c") == "http://a:*@c");
+    CHECK(mask_url_password("a:b/c@d:1") == "a:***@d:1");
+    CHECK(mask_url_password("http://a@c") == "http://a@c");
+    CHECK(mask_url_password("http://c:1") == "http://c:1");
+}
+
+TEST_CASE("a '/' or '@' in the password needs no encoding") {
+    auto u = parse_proxy_url("http://alice:s3cr/et@proxy:3128");
+    REQUIRE(u);
+    CHECK(u->userinfo->password == "s3cr/et");
+    CHECK(u->server.host == "proxy");
 }
