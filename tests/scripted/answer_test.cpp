@@ -80,6 +80,19 @@ TEST_CASE("HTTP/1.0 200 is success") {
         {{{with_banner("HTTP/1.0 200 Connection established\r\n\r\n")}}, then_do::sink});
 }
 
+TEST_CASE("a status line without a reason phrase") {
+    SUBCASE("HTTP/1.0 200: success") {
+        check_banner_delivered({{{with_banner("HTTP/1.0 200\r\n\r\n")}}, then_do::sink});
+    }
+    SUBCASE("HTTP/1.1 200 with the space but no phrase: success") {
+        check_banner_delivered({{{with_banner("HTTP/1.1 200 \r\n\r\n")}}, then_do::sink});
+    }
+    SUBCASE("HTTP/1.1 403: exit 4") {
+        check_failure({{{"HTTP/1.1 403\r\n\r\n"}}, then_do::half_close}, exit_code::refused,
+                      {"403"});
+    }
+}
+
 TEST_CASE("a 6000-byte header line: success, no header byte leaks to stdout") {
     const std::string answer =
         "HTTP/1.1 200 Connection established\r\nX-Long: " + std::string(6000, 'a') + "\r\n\r\n";

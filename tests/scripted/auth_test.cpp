@@ -1,10 +1,12 @@
 // Proxy authentication: 407 challenges, retries on the same or a new connection, preemptive
-// Basic with the corkscrew AUTHFILE, and never leaking the password.
+// Basic with the corkscrew AUTHFILE, and never leaking the password (stderr, process list).
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 using namespace corkscrew_test;
 using namespace std::chrono_literals;
@@ -89,6 +91,18 @@ void check_challenge_then_credentials(const std::vector<std::string>& requests,
     CHECK(parse_request_head(requests[1]).crlf_only);
 }
 
+// The command line as the process list shows it, arguments separated by spaces.
+std::string command_line_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    for (auto& c : text) {
+        c = c == '\0' ? ' ' : c;
+    }
+    return text;
+}
+
+const script success{{{std::string(established) + std::string(banner)}}, then_do::sink};
+
 } // namespace
 
 TEST_SUITE_BEGIN("auth" * doctest::timeout(60));
@@ -152,6 +166,111 @@ TEST_CASE("Basic is found among several challenges") {
     CHECK(r.status.code == exit_code::ok);
     CHECK(r.out == banner);
     check_challenge_then_credentials(proxy.all_requests(), basic("user", "pass"));
+}
+
+TEST_CASE("kept-alive 407, then the proxy closes instead of answering: retry on a new "
+          "connection") {
+    bool read_retry = true;
+    SUBCASE("the proxy reads the retry, then closes") {}
+    SUBCASE("the proxy closes right after the 407") {
+        read_retry = false;
+    }
+    CAPTURE(read_retry);
+    const std::string accepted = basic("user", "pass");
+    scripted_proxy proxy([&](proxy_connection& c) {
+        const auto head = c.read_request();
+        if (!head) {
+            return;
+        }
+        if (c.index() == 0) {
+            // HTTP/1.1 without Connection: close, an empty body: the connection looks reusable.
+            c.send("HTTP/1.1 407 Proxy Authentication Required\r\n"
+                   "Proxy-Authenticate: Basic realm=\"scripted\"\r\nContent-Length: 0\r\n\r\n");
+            if (read_retry) {
+                c.read_request();
+            }
+            return;
+        }
+        if (parse_request_head(*head).value("Proxy-Authorization") == accepted) {
+            c.play(success);
+        }
+    });
+    const auto r = run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(r.out == banner);
+    const auto records = proxy.records();
+    REQUIRE(records.size() == 2);
+    REQUIRE_FALSE(records[0].requests.empty());
+    CHECK(parse_request_head(records[0].requests[0]).values("Proxy-Authorization").empty());
+    REQUIRE(records[1].requests.size() == 1);
+    CHECK(parse_request_head(records[1].requests[0]).value("Proxy-Authorization") == accepted);
+}
+
+TEST_CASE("-vv with Proxy-Authorization given by -H: its value never shown, still sent") {
+    const std::string token = "YWxpY2U6czNjcmV0"; // alice:s3cret
+    std::string name;
+    SUBCASE("Proxy-Authorization") {
+        name = "Proxy-Authorization";
+    }
+    SUBCASE("proxy-authorization (lower case)") {
+        name = "proxy-authorization";
+    }
+    CAPTURE(name);
+    scripted_proxy proxy(success);
+    const auto r = run_until_delivered(
+        modern_form(proxy_url(proxy), {"-vv", "-H", name + ": Basic " + token}), banner.size());
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(r.out == banner);
+    CHECK_FALSE(r.err.empty());
+    CHECK(r.err.find(token) == std::string::npos);
+    CHECK(r.err.find("s3cret") == std::string::npos);
+    const auto requests = proxy.all_requests();
+    REQUIRE(requests.size() == 1);
+    CHECK(parse_request_head(requests[0]).value("Proxy-Authorization") == "Basic " + token);
+}
+
+TEST_CASE("the proxy URL's password is gone from the process list once the request is out") {
+    const std::string password = "s3cret";
+    scripted_proxy proxy(success);
+    std::string url;
+    SUBCASE("http:// URL") {
+        url = proxy_url(proxy, "alice:" + password);
+    }
+    SUBCASE("URL without a scheme") {
+        url = "alice:" + password + "@" + proxy.host_port();
+    }
+    CAPTURE(url);
+    child_process child(modern_form(url));
+    REQUIRE(child.pump_until([&] { return !proxy.all_requests().empty(); }, 10s));
+    const std::string shown = command_line_of(child.pid());
+    CAPTURE(shown);
+    CHECK_FALSE(shown.empty());
+    CHECK(shown.find(password) == std::string::npos);
+    child.close_stdin();
+    const auto& status = child.wait(run_limit);
+    INFO(context(child));
+    CHECK(status.code == exit_code::ok);
+    CHECK(child.err().find(password) == std::string::npos);
+}
+
+TEST_CASE("a password holding an unencoded '/' is read up to the last '@', and never shows") {
+    const std::string password = "s3cr/et";
+    scripted_proxy proxy(basic_auth_proxy(basic("alice", password), {chunked_keep_alive_407()}));
+    child_process child(modern_form(proxy_url(proxy, "alice:" + password)));
+    REQUIRE(child.pump_until([&] { return !child.running() || proxy.all_requests().size() >= 2; },
+                             10s));
+    REQUIRE(child.running());
+    const std::string shown = command_line_of(child.pid());
+    CAPTURE(shown);
+    CHECK(shown.find("s3cr") == std::string::npos);
+    child.close_stdin();
+    child.wait(run_limit);
+    INFO(context(child));
+    CHECK(child.status()->code == exit_code::ok);
+    CHECK(child.err().find("s3cr") == std::string::npos);
+    check_challenge_then_credentials(proxy.all_requests(), basic("alice", password));
 }
 
 TEST_CASE("-q: no warning on stderr, even with a password in the URL") {

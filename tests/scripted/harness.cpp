@@ -63,6 +63,18 @@ run_result run_until_delivered(const spawn_options& options, std::size_t expecte
     return {child.out(), child.err(), status};
 }
 
+double signal_and_wait(child_process& child, int signal, clock::duration limit) {
+    const auto sent = clock::now();
+    child.send_signal(signal);
+    child.wait(limit);
+    return std::chrono::duration<double>(clock::now() - sent).count();
+}
+
+bool ended_by(const exit_status& status, int signal) {
+    return !status.timed_out && !status.core_dumped &&
+           ((status.exited && status.code == 128 + signal) || status.signal == signal);
+}
+
 bool is_one_error_line(const std::string& err) {
     const auto newline = err.find('\n');
     return err.starts_with("corkscrew++: ") && newline == err.size() - 1;

@@ -17,6 +17,7 @@ namespace corkscrew_test {
 // Exit codes from the command-line contract.
 namespace exit_code {
 inline constexpr int ok = 0;
+inline constexpr int internal = 1;
 inline constexpr int usage = 2;
 inline constexpr int proxy_unreachable = 3;
 inline constexpr int refused = 4;
@@ -54,6 +55,13 @@ std::string context(const child_process& child);
 // close stdin and wait for the exit. Proves delivery did not wait for stdin's EOF.
 run_result run_until_delivered(const spawn_options& options, std::size_t expected,
                                std::string_view stdin_data = {});
+
+// Send `signal` and wait (bounded by `limit`) for the exit; returns the seconds from the signal
+// to the exit.
+double signal_and_wait(child_process& child, int signal,
+                       clock::duration limit = std::chrono::seconds(5));
+// Ended as the contract says for a signal: exit status 128+N, or killed by it, without a core.
+bool ended_by(const exit_status& status, int signal);
 
 // The error contract: one line, "corkscrew++: " first, mentioning each of `parts`.
 bool is_one_error_line(const std::string& err);

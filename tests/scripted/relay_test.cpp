@@ -1,10 +1,18 @@
-// The relay after the 200: half-close in both directions, byte-exact data, files as stdin and
-// stdout, a reset tunnel and SIGHUP.
+// The relay after the 200: half-close in both directions, byte-exact data, files, one socket or
+// a terminal as stdin and stdout, stdio closed or gone, a reset tunnel and signals.
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
 
 using namespace corkscrew_test;
 using namespace std::chrono_literals;
@@ -12,6 +20,73 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::size_t mib = 1024 * 1024;
+
+// A descriptor the test owns, closed at the end of its scope or by reset().
+class owned_fd {
+public:
+    explicit owned_fd(int fd = -1) : fd_(fd) {}
+    ~owned_fd() { reset(); }
+    owned_fd(const owned_fd&) = delete;
+    owned_fd& operator=(const owned_fd&) = delete;
+    int get() const { return fd_; }
+    void reset() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+
+private:
+    int fd_;
+};
+
+// Read from the test's end of the child's stdio until `got` holds `want`; false on EOF, error
+// or when the limit passes.
+bool read_until(const owned_fd& fd, std::string& got, std::string_view want,
+                clock::duration limit) {
+    const auto deadline = clock::now() + limit;
+    while (got.find(want) == std::string::npos) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        if (left.count() <= 0) {
+            return false;
+        }
+        pollfd p{fd.get(), POLLIN, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno != EINTR) {
+            return false;
+        }
+        if (n <= 0) {
+            continue;
+        }
+        char buffer[4096];
+        const ssize_t r = ::read(fd.get(), buffer, sizeof buffer);
+        if (r > 0) {
+            got.append(buffer, static_cast<std::size_t>(r));
+        } else if (r == 0 || errno != EINTR) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Write a few bytes to the test's end; they fit in any socket or terminal buffer.
+void write_all(const owned_fd& fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        REQUIRE(n > 0);
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// The client bytes the destination has received so far.
+std::string received(const scripted_proxy& proxy) {
+    const auto records = proxy.records();
+    return records.empty() ? std::string() : records[0].received;
+}
 
 // What the destination received, once its handler has finished.
 connection_record only_record(scripted_proxy& proxy) {
@@ -141,6 +216,191 @@ TEST_CASE("SIGHUP / SIGTERM while relaying: prompt exit, status 128+N or killed 
     CHECK_FALSE(status.timed_out);
     CHECK(((status.exited && status.code == 128 + signal) || status.signal == signal));
     CHECK_FALSE(status.core_dumped);
+}
+
+TEST_CASE("stdout's reader goes away while stdin still flows: exit 0 before stdin ends") {
+    scripted_proxy proxy(script{{{std::string(established)}}, then_do::echo});
+    child_process child(corkscrew_form(proxy));
+    // stdin is never closed: only the broken stdout can end this run.
+    child.write_stdin(random_bytes(8 * mib, 10));
+    REQUIRE(child.pump_until([&] { return !child.out().empty(); }, 10s));
+    child.close_stdout();
+    const auto& status = child.wait(10s);
+    INFO(context(child));
+    CHECK_FALSE(status.timed_out);
+    CHECK(status.code == exit_code::ok);
+}
+
+TEST_CASE("stdin and stdout are one socket: both ways, then stdin alone until its end or SIGTERM") {
+    // The destination sends the banner, answers the client's first line once it came, then
+    // half-closes: the program closes stdout, and stdin (the same socket) must stay usable.
+    const std::string more = "more, after your line\n";
+    scripted_proxy proxy([&more](proxy_connection& c) {
+        if (!c.read_request()) {
+            return;
+        }
+        c.send(std::string(established) + std::string(banner));
+        c.read_until("\n");
+        c.send(more);
+        c.shutdown_write();
+        c.sink();
+    });
+    int pair[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
+    owned_fd ours(pair[0]);
+    owned_fd theirs(pair[1]);
+    auto options = corkscrew_form(proxy);
+    options.stdin_fd = theirs.get();
+    options.stdout_fd = theirs.get();
+    child_process child(options);
+    theirs.reset();
+
+    std::string got;
+    REQUIRE(read_until(ours, got, banner, 10s));
+    write_all(ours, "first line\n");
+    // Everything, then EOF: the program shut the socket down for sending.
+    CHECK_FALSE(read_until(ours, got, "never sent", 10s));
+    CHECK(got == std::string(banner) + more);
+    CHECK(received(proxy) == "first line\n");
+    // stdin still goes through, and the program waits for more.
+    write_all(ours, "last line\n");
+    CHECK(child.pump_until([&] { return received(proxy) == "first line\nlast line\n"; }, 10s));
+    REQUIRE(child.running());
+
+    SUBCASE("the test closes its end: exit 0") {
+        ours.reset();
+        const auto& status = child.wait(10s);
+        INFO(context(child));
+        CHECK_FALSE(status.timed_out);
+        CHECK(status.code == exit_code::ok);
+        CHECK(proxy.wait_handlers());
+        const auto records = proxy.records();
+        REQUIRE(records.size() == 1);
+        CHECK(records[0].received == "first line\nlast line\n");
+        CHECK(records[0].saw_eof);
+    }
+    SUBCASE("SIGTERM while it waits for stdin: prompt exit") {
+        const double after_signal = signal_and_wait(child, SIGTERM);
+        INFO(context(child));
+        CHECK(after_signal < 3.0);
+        CHECK(ended_by(*child.status(), SIGTERM));
+    }
+}
+
+TEST_CASE("stdin and stdout are one terminal: typed lines go through, SIGTERM ends it") {
+    // The destination echoes one line, then half-closes: the program lets go of stdout and
+    // waits for stdin, the same terminal.
+    scripted_proxy proxy([](proxy_connection& c) {
+        if (!c.read_request()) {
+            return;
+        }
+        c.send(std::string(established) + std::string(banner));
+        c.send(c.read_until("\n"));
+        c.shutdown_write();
+        c.sink();
+    });
+    owned_fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    REQUIRE(master.get() >= 0);
+    REQUIRE(::grantpt(master.get()) == 0);
+    REQUIRE(::unlockpt(master.get()) == 0);
+    const char* name = ::ptsname(master.get());
+    REQUIRE(name != nullptr);
+    const std::string terminal_name = name;
+    owned_fd terminal(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    REQUIRE(terminal.get() >= 0);
+    // A line-buffered terminal as typed at, without the local echo: what comes back on the
+    // master is only what the program wrote.
+    termios mode{};
+    REQUIRE(::tcgetattr(terminal.get(), &mode) == 0);
+    mode.c_lflag |= ICANON;
+    mode.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    REQUIRE(::tcsetattr(terminal.get(), TCSANOW, &mode) == 0);
+    auto options = corkscrew_form(proxy);
+    options.stdin_fd = terminal.get();
+    options.stdout_fd = terminal.get();
+    child_process child(options);
+    terminal.reset();
+
+    std::string screen;
+    REQUIRE(read_until(master, screen, "SSH-2.0-FAKE", 10s));
+    write_all(master, "typed line\n");
+    CHECK(read_until(master, screen, "typed line", 10s));
+    CAPTURE(screen);
+    CHECK(received(proxy) == "typed line\n");
+    // The tunnel's EOF closes stdout: fd 1 stops being the terminal.
+    const std::string fd1 = "/proc/" + std::to_string(child.pid()) + "/fd/1";
+    CHECK(child.pump_until(
+        [&] {
+            std::error_code ec;
+            return std::filesystem::read_symlink(fd1, ec) != terminal_name;
+        },
+        10s));
+    // stdin still goes through, and the program waits for more.
+    write_all(master, "second line\n");
+    CHECK(child.pump_until([&] { return received(proxy) == "typed line\nsecond line\n"; }, 10s));
+    REQUIRE(child.running());
+
+    const double after_signal = signal_and_wait(child, SIGTERM);
+    INFO(context(child));
+    CHECK(after_signal < 3.0);
+    CHECK(ended_by(*child.status(), SIGTERM));
+}
+
+TEST_CASE("started with stdin and/or stdout closed: no internal error, no crash") {
+    bool no_stdin = false;
+    bool no_stdout = false;
+    SUBCASE("stdin closed") {
+        no_stdin = true;
+    }
+    SUBCASE("stdout closed") {
+        no_stdout = true;
+    }
+    SUBCASE("both closed") {
+        no_stdin = true;
+        no_stdout = true;
+    }
+    CAPTURE(no_stdin);
+    CAPTURE(no_stdout);
+    scripted_proxy proxy(
+        script{{{std::string(established) + std::string(banner)}}, then_do::close});
+    auto options = corkscrew_form(proxy);
+    options.no_stdin = no_stdin;
+    options.no_stdout = no_stdout;
+    const auto r = run(options, {}, run_limit);
+    INFO(context(r));
+    CHECK_FALSE(r.status.timed_out);
+    CHECK(r.status.exited);
+    CHECK(r.status.code != exit_code::internal);
+    CHECK(r.err.find("internal error") == std::string::npos);
+    if (!no_stdout) {
+        CHECK(r.out == banner);
+    }
+    CHECK(proxy.connection_count() == 1);
+}
+
+TEST_CASE("200 then a close with nothing sent: exit 0, one line says the tunnel closed") {
+    bool quiet = false;
+    SUBCASE("default: the notice") {}
+    SUBCASE("-q: silence") {
+        quiet = true;
+    }
+    CAPTURE(quiet);
+    scripted_proxy proxy(script{{{std::string(established)}}, then_do::close});
+    child_process child(modern_form(proxy_url(proxy), quiet ? std::vector<std::string>{"-q"}
+                                                            : std::vector<std::string>{}));
+    // As under ssh: stdin stays open until stdout has ended.
+    CHECK(child.pump_until([&] { return child.stdout_closed(); }, 10s));
+    child.close_stdin();
+    const auto& status = child.wait(run_limit);
+    INFO(context(child));
+    CHECK(status.code == exit_code::ok);
+    CHECK(child.out().empty());
+    if (quiet) {
+        CHECK(child.err().empty());
+    } else {
+        CHECK(is_one_error_line(child.err()));
+        CHECK(child.err().find("closed") != std::string::npos);
+    }
 }
 
 TEST_SUITE_END();

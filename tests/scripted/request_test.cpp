@@ -22,13 +22,14 @@ request_head request_from(scripted_proxy& proxy, const spawn_options& options) {
 }
 
 // Usage errors: exit 2, an error line, nothing on stdout, and no connection to the proxy.
-void check_usage_error(scripted_proxy& proxy, const spawn_options& options) {
+run_result check_usage_error(scripted_proxy& proxy, const spawn_options& options) {
     const auto r = run(options, {}, run_limit);
     INFO(context(r));
     CHECK(r.status.code == exit_code::usage);
     CHECK(r.out.empty());
     CHECK(r.err.starts_with("corkscrew++: "));
     CHECK(proxy.connection_count() == 0);
+    return r;
 }
 
 } // namespace
@@ -120,6 +121,64 @@ TEST_CASE("bad destinations and headers: exit 2 and no connection to the proxy")
     }
     CAPTURE(options.args);
     check_usage_error(proxy, options);
+}
+
+TEST_CASE("-H with a header the program writes itself or that would frame a body: exit 2") {
+    scripted_proxy proxy(success);
+    std::string header;
+    SUBCASE("Host") {
+        header = "Host: x";
+    }
+    SUBCASE("host (lower case)") {
+        header = "host: x";
+    }
+    SUBCASE("Content-Length") {
+        header = "Content-Length: 5";
+    }
+    SUBCASE("Transfer-Encoding") {
+        header = "Transfer-Encoding: chunked";
+    }
+    CAPTURE(header);
+    check_usage_error(proxy, modern_form(proxy_url(proxy), {"-H", header}));
+}
+
+TEST_CASE("proxy URL with an unbracketed IPv6 address or an empty port: exit 2") {
+    SUBCASE("http://::1:PORT") {
+        // Listening there, so that a misreading that connects is seen.
+        scripted_proxy proxy(success, loopback::v6);
+        check_usage_error(proxy, modern_form("http://::1:" + std::to_string(proxy.port())));
+    }
+    SUBCASE("http://127.0.0.1: (empty port)") {
+        scripted_proxy proxy(success);
+        check_usage_error(proxy, modern_form("http://127.0.0.1:"));
+    }
+}
+
+TEST_CASE("a bad proxy URL whose password holds '/': exit 2, the password never shown") {
+    scripted_proxy proxy(success);
+    const std::string port = std::to_string(proxy.port());
+    std::string url;
+    SUBCASE("unclosed '[' after the userinfo") {
+        url = "http://alice:s3cr/et@[::1:" + port;
+    }
+    SUBCASE("unbracketed IPv6 after the userinfo") {
+        url = "http://alice:s3cr/et@::1:" + port;
+    }
+    SUBCASE("empty port") {
+        url = "http://alice:s3cr/et@127.0.0.1:";
+    }
+    SUBCASE("port outside 1-65535") {
+        url = "http://alice:s3cr/et@127.0.0.1:70000";
+    }
+    SUBCASE("a path after the port") {
+        url = "http://alice:s3cr/et@127.0.0.1:" + port + "/path";
+    }
+    CAPTURE(url);
+    const auto r = check_usage_error(proxy, modern_form(url));
+    INFO(context(r));
+    CHECK(r.err.find("s3cr/et") == std::string::npos);
+    // Not even the part before the '/'.
+    CHECK(r.err.find("s3cr") == std::string::npos);
 }
 
 TEST_SUITE_END();

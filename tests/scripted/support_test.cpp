@@ -90,6 +90,24 @@ TEST_CASE("the scripted proxy records the request and plays its script") {
     CHECK(records[0].error.empty());
 }
 
+TEST_CASE("the scripted proxy reads up to a delimiter and records those bytes") {
+    scripted_proxy proxy([](proxy_connection& c) {
+        if (c.read_request()) {
+            c.send(c.read_until("\n"));
+        }
+    });
+    const int fd = connect_to(proxy);
+    const std::string sent = "CONNECT a:1 HTTP/1.1\r\n\r\nline one\nrest";
+    REQUIRE(::write(fd, sent.data(), sent.size()) == ssize_t(sent.size()));
+    CHECK(read_to_eof(fd) == "line one\n");
+    CHECK(proxy.wait_handlers());
+    ::close(fd);
+    const auto records = proxy.records();
+    REQUIRE(records.size() == 1);
+    CHECK(records[0].received == "line one\n");
+    CHECK(records[0].error.empty());
+}
+
 TEST_CASE("a connection still in the backlog is counted") {
     scripted_proxy proxy(script{{}, then_do::close});
     const int fd = connect_to(proxy);

@@ -1,7 +1,12 @@
-// Deadlines: --connect-timeout against a silent proxy (without busy-waiting), -w idle timeout.
+// Deadlines: --connect-timeout against a silent proxy (without busy-waiting), -w idle timeout,
+// and signals that must cut the set-up short.
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
+
+#include <atomic>
+#include <csignal>
+#include <memory>
 
 using namespace corkscrew_test;
 using namespace std::chrono_literals;
@@ -10,6 +15,34 @@ namespace {
 
 double seconds(clock::duration d) {
     return std::chrono::duration<double>(d).count();
+}
+
+// The first connection answers 407 announcing a 1000-byte body, sends 10 bytes of it and
+// stalls; `sent` is set once those bytes are out. Any later connection never answers.
+connection_handler stalled_407(std::shared_ptr<std::atomic<bool>> sent) {
+    return [sent = std::move(sent)](proxy_connection& c) {
+        if (!c.read_request()) {
+            return;
+        }
+        if (c.index() == 0) {
+            c.send("HTTP/1.1 407 Proxy Authentication Required\r\n"
+                   "Proxy-Authenticate: Basic realm=\"x\"\r\n"
+                   "Content-Length: 1000\r\n\r\n" +
+                   std::string(10, 'b'));
+            sent->store(true);
+        }
+        c.sink();
+    };
+}
+
+// Connections after the first that carried a request head.
+std::size_t later_requests(const scripted_proxy& proxy) {
+    std::size_t n = 0;
+    const auto records = proxy.records();
+    for (std::size_t i = 1; i < records.size(); ++i) {
+        n += records[i].requests.size();
+    }
+    return n;
 }
 
 } // namespace
@@ -41,6 +74,50 @@ TEST_CASE("--connect-timeout 1 with a proxy that never finishes its answer: exit
     REQUIRE(records.size() == 1);
     CHECK(records[0].requests.size() == 1);
     CHECK(records[0].received.empty());
+}
+
+TEST_CASE("--connect-timeout 1 while a 407's body stalls: exit 7, no hang") {
+    scripted_proxy proxy(stalled_407(std::make_shared<std::atomic<bool>>(false)));
+    auto options = modern_form(proxy_url(proxy), {"--connect-timeout", "1"});
+    options.env.emplace_back("CORKSCREW_AUTH", "u:p");
+    child_process child(options);
+    const auto& status = child.wait(10s);
+    INFO(context(child));
+    CHECK_FALSE(status.timed_out);
+    CHECK(status.code == exit_code::timeout);
+    CHECK(seconds(status.elapsed) >= 0.9);
+    CHECK(seconds(status.elapsed) < 5.0);
+    CHECK(child.out().empty());
+    CHECK(is_one_error_line(child.err()));
+    CHECK(mentions_all(child.err(), {proxy.host_port(), std::string(dest)}));
+}
+
+TEST_CASE("SIGTERM while the proxy has not answered: prompt exit, well before the timeout") {
+    // The default --connect-timeout (30 s) is far beyond the bound below.
+    scripted_proxy proxy(script{{}, then_do::sink});
+    child_process child(modern_form(proxy_url(proxy)));
+    REQUIRE(child.pump_until([&] { return !proxy.all_requests().empty(); }, 10s));
+    const double after_signal = signal_and_wait(child, SIGTERM);
+    INFO(context(child));
+    CHECK(after_signal < 3.0);
+    CHECK(ended_by(*child.status(), SIGTERM));
+    CHECK(child.out().empty());
+}
+
+TEST_CASE("SIGHUP while a 407's body stalls: prompt exit, no CONNECT on a new connection") {
+    auto sent = std::make_shared<std::atomic<bool>>(false);
+    scripted_proxy proxy(stalled_407(sent));
+    auto options = modern_form(proxy_url(proxy), {"--connect-timeout", "60"});
+    options.env.emplace_back("CORKSCREW_AUTH", "u:p");
+    child_process child(options);
+    REQUIRE(child.pump_until([&] { return sent->load(); }, 10s));
+    const double after_signal = signal_and_wait(child, SIGHUP);
+    INFO(context(child));
+    CHECK(after_signal < 3.0);
+    CHECK(ended_by(*child.status(), SIGHUP));
+    CHECK(child.out().empty());
+    CHECK(proxy.wait_handlers());
+    CHECK(later_requests(proxy) == 0);
 }
 
 TEST_CASE("-w 1: a relay without traffic ends with exit 0") {

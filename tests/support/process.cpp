@@ -155,14 +155,22 @@ child_process::child_process(const spawn_options& options) {
     int child_in = -1;
     int child_out = -1;
     int child_err = -1;
-    if (options.stdin_file) {
+    if (options.no_stdin) {
+        posix_spawn_file_actions_addclose(&setup.actions, 0);
+    } else if (options.stdin_fd) {
+        posix_spawn_file_actions_adddup2(&setup.actions, *options.stdin_fd, 0);
+    } else if (options.stdin_file) {
         posix_spawn_file_actions_addopen(&setup.actions, 0, options.stdin_file->c_str(), O_RDONLY,
                                          0);
     } else {
         std::tie(child_in, in_fd_) = make_pipe();
         posix_spawn_file_actions_adddup2(&setup.actions, child_in, 0);
     }
-    if (options.stdout_file) {
+    if (options.no_stdout) {
+        posix_spawn_file_actions_addclose(&setup.actions, 1);
+    } else if (options.stdout_fd) {
+        posix_spawn_file_actions_adddup2(&setup.actions, *options.stdout_fd, 1);
+    } else if (options.stdout_file) {
         posix_spawn_file_actions_addopen(&setup.actions, 1, options.stdout_file->c_str(),
                                          O_WRONLY | O_CREAT | O_TRUNC, 0644);
     } else {
@@ -217,6 +225,10 @@ void child_process::close_stdin() {
     if (!stdin_pending()) {
         close_fd(in_fd_);
     }
+}
+
+void child_process::close_stdout() {
+    close_fd(out_fd_);
 }
 
 void child_process::send_signal(int signal) {

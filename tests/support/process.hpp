@@ -22,6 +22,13 @@ struct spawn_options {
     // Redirect from / to a file instead of a pipe (a regular file, /dev/null).
     std::optional<std::string> stdin_file;
     std::optional<std::string> stdout_file;
+    // Give the child one of the test's descriptors instead (a socket, a terminal); the same one
+    // may serve as both. The test keeps its own copy and closes it when it wants.
+    std::optional<int> stdin_fd;
+    std::optional<int> stdout_fd;
+    // Start the child without the descriptor at all (closed, as a careless parent leaves it).
+    bool no_stdin = false;
+    bool no_stdout = false;
 };
 
 // How the child ended, and what it cost.
@@ -48,6 +55,8 @@ public:
     void write_stdin(std::string_view bytes);
     // Close stdin once everything queued has been written.
     void close_stdin();
+    // Close the read end of the child's stdout now: its reader is gone, later writes get EPIPE.
+    void close_stdout();
 
     // Service the pipes until done() holds or the deadline passes; false on timeout.
     bool pump_until(const std::function<bool()>& done, clock::duration limit);

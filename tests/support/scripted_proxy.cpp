@@ -129,6 +129,20 @@ std::optional<std::string> proxy_connection::read_request() {
     }
 }
 
+std::string proxy_connection::read_until(std::string_view delimiter) {
+    for (;;) {
+        if (const auto at = pending_.find(delimiter); at != std::string::npos) {
+            std::string bytes = pending_.substr(0, at + delimiter.size());
+            pending_.erase(0, bytes.size());
+            record_received(bytes);
+            return bytes;
+        }
+        if (!fill()) {
+            throw proxy_error("EOF before '" + std::string(delimiter) + "'");
+        }
+    }
+}
+
 void proxy_connection::send(std::string_view bytes) {
     while (!bytes.empty()) {
         wait_for(POLLOUT);

@@ -72,6 +72,8 @@ public:
 
     // Read one request head, up to and including the blank line; nullopt on a clean EOF.
     std::optional<std::string> read_request();
+    // Read client bytes up to and including `delimiter`, recorded as received; throws on EOF.
+    std::string read_until(std::string_view delimiter);
     void send(std::string_view bytes);
     void send_segments(const std::vector<segment>& segments);
     void echo();
