@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <memory>
+#include <unistd.h>
 
 using namespace corkscrew_test;
 using namespace std::chrono_literals;
@@ -45,9 +47,53 @@ std::size_t later_requests(const scripted_proxy& proxy) {
     return n;
 }
 
+// Options that preload the getaddrinfo() shim (tests/support/slow_dns.cpp), under which names
+// ending in ".slow.invalid" take 30 s to fail; `mark` is created when such a lookup begins.
+spawn_options with_slow_dns(spawn_options options, const std::string& mark) {
+    const char* shim = std::getenv("CORKSCREW_SLOW_DNS");
+    REQUIRE_MESSAGE(shim != nullptr, "CORKSCREW_SLOW_DNS is not set (run the tests with ctest)");
+    options.env.emplace_back("LD_PRELOAD", shim);
+    options.env.emplace_back("SLOW_DNS_MARK", mark);
+    // A sanitized program insists on its runtime coming first among preloaded libraries.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    options.env.emplace_back("ASAN_OPTIONS", std::string(asan ? asan : "") +
+                                                 (asan && *asan ? ":" : "") +
+                                                 "verify_asan_link_order=0");
+    return options;
+}
+
+spawn_options slow_proxy_name(std::vector<std::string> extra) {
+    return modern_form("http://proxy.slow.invalid:3128", std::move(extra));
+}
+
 } // namespace
 
 TEST_SUITE_BEGIN("timeout" * doctest::timeout(60));
+
+TEST_CASE("--connect-timeout covers a DNS lookup that does not answer: exit 7 on time") {
+    const temp_file mark_holder("");
+    const std::string mark = mark_holder.path() + ".began";
+    child_process child(with_slow_dns(slow_proxy_name({"--connect-timeout", "1"}), mark));
+    const auto& status = child.wait(10s);
+    INFO(context(child));
+    CHECK(::access(mark.c_str(), F_OK) == 0); // the lookup did hang
+    CHECK(status.code == exit_code::timeout);
+    CHECK(seconds(status.elapsed) < 5.0);
+    CHECK(mentions_all(child.err(), {"proxy.slow.invalid:3128", "target.example:22"}));
+    ::unlink(mark.c_str());
+}
+
+TEST_CASE("SIGHUP during a DNS lookup that does not answer: prompt exit") {
+    const temp_file mark_holder("");
+    const std::string mark = mark_holder.path() + ".began";
+    child_process child(with_slow_dns(slow_proxy_name({}), mark));
+    REQUIRE(child.pump_until([&] { return ::access(mark.c_str(), F_OK) == 0; }, 10s));
+    const double after_signal = signal_and_wait(child, SIGHUP);
+    INFO(context(child));
+    CHECK(after_signal < 3.0);
+    CHECK(ended_by(*child.status(), SIGHUP));
+    ::unlink(mark.c_str());
+}
 
 TEST_CASE("--connect-timeout 1 with a proxy that never finishes its answer: exit 7, no busy loop") {
     std::vector<segment> answer;
