@@ -148,6 +148,24 @@ TEST_CASE("407 that closes the connection, then 200 on a new connection") {
     check_challenge_then_credentials(proxy.all_requests(), basic("user", "pass"));
 }
 
+TEST_CASE(
+    "407 with Proxy-Connection: close is not retried on its connection, even if it stays open") {
+    // The proxy would answer a retry on the first connection; the header says it will not, and
+    // the program must believe the header.
+    const std::vector<segment> challenge{
+        {challenge_head + "Proxy-Connection: close\r\nContent-Length: 2\r\n\r\nno"}};
+    scripted_proxy proxy(basic_auth_proxy(basic("user", "pass"), {challenge, false}));
+    const auto r = run_until_delivered(modern_form(proxy_url(proxy, "user:pass")), banner.size());
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(r.out == banner);
+    CHECK(proxy.connection_count() == 2);
+    const auto records = proxy.records();
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].requests.size() == 1);
+    CHECK(records[1].requests.size() == 1);
+}
+
 TEST_CASE("Basic is found among several challenges") {
     std::string challenges;
     SUBCASE("in separate Proxy-Authenticate fields") {

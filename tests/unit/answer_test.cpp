@@ -160,6 +160,15 @@ TEST_CASE("connections that cannot carry a retry") {
         feed_head(p, "HTTP/1.1 407 X\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 100);
         CHECK_FALSE(p.head().keep_alive);
     }
+    SUBCASE("Proxy-Connection: close") {
+        answer_parser p;
+        feed_head(p, "HTTP/1.1 407 X\r\nProxy-Connection: Close\r\nContent-Length: 0\r\n\r\n", 100);
+        CHECK_FALSE(p.head().keep_alive);
+        answer_parser q;
+        feed_head(q, "HTTP/1.1 407 X\r\nProxy-Connection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+                  100);
+        CHECK(q.head().keep_alive);
+    }
     SUBCASE("HTTP/1.0 without keep-alive") {
         answer_parser p;
         feed_head(p, "HTTP/1.0 407 X\r\nContent-Length: 0\r\n\r\n", 100);
