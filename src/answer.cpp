@@ -16,22 +16,6 @@ using boost::beast::string_view;
 
 namespace {
 
-// Whether the comma-separated list `value` holds `token` (case-insensitive).
-bool has_token(std::string_view value, std::string_view token) {
-    while (!value.empty()) {
-        auto comma = value.find(',');
-        auto item = value.substr(0, comma);
-        auto first = item.find_first_not_of(" \t");
-        auto last = item.find_last_not_of(" \t");
-        if (first != std::string_view::npos && iequals(item.substr(first, last - first + 1), token))
-            return true;
-        if (comma == std::string_view::npos)
-            break;
-        value.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
 // Whether `line` is a status line without the space and reason phrase ("HTTP/1.0 200").
 bool lacks_reason(std::string_view line) {
     constexpr std::string_view shape = "HTTP/d.d ddd";
@@ -133,14 +117,8 @@ private:
         head.fields.push_back({std::string(name), std::string(value)});
     }
 
-    void on_header_impl(error_code&) override {
-        // Proxies of the HTTP/1.0 era say "Proxy-Connection: close" instead of (or beside)
-        // "Connection: close"; either means the connection will not carry the retry.
-        head.keep_alive = keep_alive();
-        for (auto value : head.values("Proxy-Connection"))
-            if (has_token(value, "close"))
-                head.keep_alive = false;
-    }
+    // Beast reads "Proxy-Connection" (the HTTP/1.0-era proxies' name) as it reads "Connection".
+    void on_header_impl(error_code&) override { head.keep_alive = keep_alive(); }
     void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
     std::size_t on_body_impl(string_view body, error_code&) override { return body.size(); }
     void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
