@@ -1,9 +1,19 @@
 #include "credentials.hpp"
 
+#include <cstring>
 #include <fstream>
 #include <sys/stat.h>
 
 namespace corkscrew {
+
+void wipe(std::string& secret) {
+    ::explicit_bzero(secret.data(), secret.size());
+    secret.clear();
+}
+
+credentials::~credentials() {
+    ::explicit_bzero(password.data(), password.size());
+}
 
 result<credentials> parse_credentials(std::string_view line, std::string_view source) {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))

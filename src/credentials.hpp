@@ -13,7 +13,15 @@ struct credentials {
     std::string password;
     // Where they came from, for -v ("auth file ~/.ssh/proxyauth", "CORKSCREW_AUTH", "proxy URL").
     std::string source;
+    // False for a user name without a password (a URL's "user@"): the password is still to come.
+    bool has_password = true;
+
+    // The password does not outlive its holder in memory.
+    ~credentials();
 };
+
+// Overwrites a string that held a secret (with a store the compiler may not drop).
+void wipe(std::string& secret);
 
 // Splits "user:password" at the first ':' (the password may hold ':' and spaces). A trailing CR or
 // LF is dropped. An empty user name or a missing ':' is a usage error naming `source`.

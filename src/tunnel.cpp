@@ -34,14 +34,9 @@ const char* state_name(tunnel_state s) {
     return "?";
 }
 
-std::string join(const std::vector<std::string_view>& values, std::string_view sep) {
-    std::string out;
-    for (auto v : values) {
-        if (!out.empty())
-            out += sep;
-        out += v;
-    }
-    return out;
+void wipe_authorization(std::optional<std::string>& value) {
+    if (value)
+        wipe(*value);
 }
 
 class exchange {
@@ -54,10 +49,10 @@ public:
     net::awaitable<result<tunnel>> run() {
         if (auto e = co_await reconnect())
             co_return std::move(*e);
-        std::unique_ptr<authenticator> auth;
-        if (hop_.creds)
-            auth = make_basic_auth(*hop_.creds, hop_.preemptive_basic);
-        std::optional<std::string> authorization = auth ? auth->preemptive() : std::nullopt;
+        auth_step auth(auth_settings{options_.auth, hop_.creds, hop_.preemptive_basic,
+                                     hop_.proxy.host, proxy_name_, target_name_, options_.ask},
+                       log_);
+        std::optional<std::string> authorization = auth.preemptive();
         int tries = authorization ? 1 : 0;
         // Whether the connection has carried an earlier answer: a proxy may close such a
         // connection at any time, which is no failure of the request sent on it.
@@ -86,6 +81,8 @@ public:
             answer_parser& reply = **answer;
             const auto& head = reply.head();
             if (head.is_success()) {
+                if (auto e = auth.on_success(head))
+                    co_return failed(std::move(*e));
                 enter(tunnel_state::established);
                 if (!head.ignored_problem.empty())
                     log_.info("ignored a header problem in the 2xx answer: " +
@@ -96,31 +93,29 @@ public:
                 co_return failed(
                     fail(failure::proxy_refused, "proxy " + proxy_name_ + " refused CONNECT to " +
                                                      target_name_ + ": " + head.status_line()));
-            auto offered = join(head.values("Proxy-Authenticate"), ", ");
-            if (!auth)
-                co_return failed(
-                    fail(failure::auth_failed, "proxy " + proxy_name_ +
-                                                   " requires authentication for CONNECT to " +
-                                                   target_name_ + " (" + head.status_line() +
-                                                   (offered.empty() ? "" : "; offers " + offered) +
-                                                   "); give credentials with --auth-file or "
-                                                   "CORKSCREW_AUTH=user:password"));
-            if (tries >= max_auth_tries)
-                co_return failed(fail(failure::auth_failed,
-                                      "proxy " + proxy_name_ + " rejected the credentials (from " +
-                                          hop_.creds->source + ") for CONNECT to " + target_name_ +
-                                          ": " + head.status_line() + " after " +
-                                          std::to_string(tries) + " tries"));
-            authorization = auth->respond(head);
-            if (!authorization)
-                co_return failed(fail(failure::auth_failed,
-                                      "proxy " + proxy_name_ + " asks for " + offered +
-                                          " authentication for CONNECT to " + target_name_ +
-                                          ", which corkscrew++ does not speak yet (it speaks "
-                                          "Basic)"));
-            ++tries;
-            log_.info("proxy asked for credentials (" + offered + "); retrying with " +
-                      std::string(auth->scheme()) + " credentials from " + hop_.creds->source);
+            auto previous = std::string(auth.scheme());
+            auto next = auth.on_challenge(head);
+            if (!next)
+                co_return failed(next.err());
+            if (next->counts_as_try) {
+                if (tries >= max_auth_tries)
+                    co_return failed(
+                        fail(failure::auth_failed,
+                             "proxy " + proxy_name_ + " rejected the " + previous + " credentials" +
+                                 (auth.credentials_source().empty()
+                                      ? ""
+                                      : " (from " + auth.credentials_source() + ")") +
+                                 " for CONNECT to " + target_name_ + ": " + head.status_line() +
+                                 " after " + std::to_string(tries) + " tries"));
+                ++tries;
+            }
+            wipe_authorization(authorization);
+            authorization = std::move(next->authorization);
+            log_.info("proxy asked for authentication; answering with " +
+                      std::string(auth.scheme()) +
+                      (auth.credentials_source().empty() || auth.scheme() == "Negotiate"
+                           ? ""
+                           : " credentials from " + auth.credentials_source()));
             reused = co_await discard_body(reply);
             if (!reused) {
                 log_.info("the proxy's connection cannot carry the retry; reconnecting");
@@ -168,6 +163,7 @@ private:
         received_for_request_ = buffer_.size();
         auto wire = render(request);
         auto r = co_await stream_->write_all(net::buffer(wire));
+        wipe(wire);
         if (r.ec)
             co_return failed(fail(failure::proxy_unreachable,
                                   "cannot send CONNECT " + target_name_ + " to proxy " +

@@ -1,6 +1,7 @@
 // The CONNECT exchange with one proxy, authentication retries included.
 #pragma once
 
+#include "auth.hpp"
 #include "error.hpp"
 #include "log.hpp"
 #include "request.hpp"
@@ -25,6 +26,10 @@ inline constexpr std::size_t max_discarded_body_bytes = 1024 * 1024;
 struct request_options {
     std::string user_agent;
     std::vector<header_field> extra_headers;
+    auth_choice auth = auth_choice::any;
+    // Asks the user for a missing password (auth_settings::ask); empty when no prompt may be
+    // shown.
+    decltype(auth_settings::ask) ask;
 };
 
 struct tunnel {

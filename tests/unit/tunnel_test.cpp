@@ -183,13 +183,16 @@ TEST_CASE("preemptive Basic counts as the first try") {
 TEST_CASE("407 without credentials, and with a scheme we do not speak") {
     const std::string digest_only = "HTTP/1.1 407 Denied\r\nProxy-Authenticate: Digest "
                                     "realm=\"t\", nonce=\"n\"\r\nContent-Length: 0\r\n\r\n";
+    const std::string ntlm_only = "HTTP/1.1 407 Denied\r\nProxy-Authenticate: NTLM\r\n"
+                                  "Content-Length: 0\r\n\r\n";
     auto none = run_exchange({digest_only}, proxy_with(std::nullopt));
     REQUIRE_FALSE(*none.outcome);
     CHECK(none.outcome->err().kind == failure::auth_failed);
     CHECK(none.outcome->err().message.find("Digest") != std::string::npos);
-    auto digest = run_exchange({digest_only}, proxy_with(credentials{"a", "b", "t"}));
-    REQUIRE_FALSE(*digest.outcome);
-    CHECK(digest.outcome->err().kind == failure::auth_failed);
+    auto ntlm = run_exchange({ntlm_only}, proxy_with(credentials{"a", "b", "t"}));
+    REQUIRE_FALSE(*ntlm.outcome);
+    CHECK(ntlm.outcome->err().kind == failure::auth_failed);
+    CHECK(ntlm.outcome->err().message.find("NTLM") != std::string::npos);
 }
 
 TEST_CASE("refusals and broken answers") {
@@ -208,4 +211,23 @@ TEST_CASE("refusals and broken answers") {
     REQUIRE_FALSE(*silent.outcome);
     CHECK(silent.outcome->err().kind == failure::bad_answer);
     CHECK(silent.outcome->err().message.find("without answering") != std::string::npos);
+}
+
+TEST_CASE("Digest: a stale nonce is answered at once and is no new try") {
+    auto digest_407 = [](const std::string& nonce, bool stale) {
+        return "HTTP/1.1 407 Denied\r\nProxy-Authenticate: Digest realm=\"t\", nonce=\"" + nonce +
+               "\", qop=\"auth\"" + (stale ? ", stale=true" : "") + "\r\nContent-Length: 0\r\n\r\n";
+    };
+    std::string script = digest_407("one", false) + digest_407("two", true);
+    for (int i = 0; i < 10; ++i)
+        script += digest_407("two", false);
+    auto rr = run_exchange({script}, proxy_with(credentials{"alice", "secret", "test"}));
+    REQUIRE_FALSE(*rr.outcome);
+    CHECK(rr.outcome->err().kind == failure::auth_failed);
+    CHECK(rr.outcome->err().message.find("Digest") != std::string::npos);
+    // Three counted tries, plus the one that only refreshed the nonce.
+    CHECK(count(rr.requests[0], "Proxy-Authorization: Digest username=\"alice\"") ==
+          max_auth_tries + 1);
+    CHECK(count(rr.requests[0], "nonce=\"two\"") == max_auth_tries);
+    CHECK(count(rr.requests[0], "uri=\"git.example:22\"") == max_auth_tries + 1);
 }
