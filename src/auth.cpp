@@ -178,7 +178,7 @@ std::optional<credentials> auth_step::password_credentials(std::string& why_not)
         why_not = "no credentials (give them with --auth-file, CORKSCREW_AUTH or ~/.netrc)";
         return std::nullopt;
     }
-    auto asked = settings_.ask(settings_.creds, why_not);
+    auto asked = settings_.ask(settings_.proxy_name, settings_.creds, why_not);
     if (asked)
         settings_.creds = asked; // asked once per run, not once per try
     return asked;

@@ -66,7 +66,8 @@ struct auth_settings {
     std::string target;     // the CONNECT authority, Digest's uri
     // Asks the user for what `creds` lacks (the password, maybe the user name) when a scheme
     // needs it; empty when no prompt may be shown.
-    std::function<std::optional<credentials>(const std::optional<credentials>& partial,
+    std::function<std::optional<credentials>(const std::string& proxy_name,
+                                             const std::optional<credentials>& partial,
                                              std::string& why_not)>
         ask;
 };

@@ -1,4 +1,4 @@
-// Proxy credentials and the corkscrew-style auth file ("user:password" on one line).
+// Proxy credentials as a value; where they are read from is credential_files.hpp.
 #pragma once
 
 #include "error.hpp"
@@ -26,9 +26,5 @@ void wipe(std::string& secret);
 // Splits "user:password" at the first ':' (the password may hold ':' and spaces). A trailing CR or
 // LF is dropped. An empty user name or a missing ':' is a usage error naming `source`.
 result<credentials> parse_credentials(std::string_view line, std::string_view source);
-
-// An auth file's first line, parsed as above. `warning` is set when the file can be read by other
-// users (as ssh does for private keys, the credential should be the owner's alone).
-result<credentials> read_auth_file(const std::string& path, std::string& warning);
 
 } // namespace corkscrew

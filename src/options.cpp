@@ -1,5 +1,12 @@
 #include "options.hpp"
 
+#include "negotiate.hpp"
+#include "text.hpp"
+
+#include "auth.hpp"
+#include "credential_files.hpp"
+#include "prompt.hpp"
+
 #include <boost/version.hpp>
 #include <cxxopts.hpp>
 
@@ -26,11 +33,14 @@ tunnel and the tunnel to stdout, for use as an OpenSSH ProxyCommand:
     ProxyCommand corkscrew++ -x http://proxy.example:3128 %h %p
     ProxyCommand corkscrew++ proxy.example 3128 %h %p ~/.ssh/proxyauth
 
-Credentials (user:password), first found wins: the user information of the proxy URL,
---auth-file or the corkscrew-style AUTHFILE, the CORKSCREW_AUTH environment variable. A password
-on the command line can be read by other users in the process list; prefer a file (chmod 600).
-With AUTHFILE, Basic credentials are sent with the first request, as corkscrew does; otherwise
-only when the proxy asks for them (407).
+Authentication: the strongest scheme both sides speak (Negotiate, Digest, Basic; see --auth).
+Negotiate uses your Kerberos ticket (kinit). For the others, the first source with a password
+for the proxy wins: the proxy URL's user information, --auth-file or the corkscrew-style
+AUTHFILE, the CORKSCREW_AUTH environment variable (user:password), ~/.netrc (or --netrc-file),
+and last, when the proxy asks, a prompt on the terminal (or SSH_ASKPASS). Credential files must
+be private (chmod 600). A password on the command line can be read by other users in the process
+list. With AUTHFILE, Basic credentials are sent with the first request, as corkscrew does;
+otherwise only when the proxy asks for them (407). NTLM is not supported: use Negotiate.
 
 Exit status:
     0  the relay ended normally (both directions, the idle timeout, or stdout's reader left)
@@ -65,8 +75,12 @@ cxxopts::Options make_parser() {
     o.add_options()
         ("x,proxy", "proxy URL: http://[user[:password]@]host[:port] (port 8080 when not given)",
          cxxopts::value<std::string>(), "URL")
-        ("auth-file", "read proxy credentials from FILE (one line: user:password)",
+        ("auth-file", "read proxy credentials from FILE (user:password, or lines "
+         "'proxy HOST[:PORT] user:password')", cxxopts::value<std::string>(), "FILE")
+        ("netrc-file", "read proxy credentials from FILE instead of ~/.netrc",
          cxxopts::value<std::string>(), "FILE")
+        ("auth", "authentication scheme: basic, digest, negotiate or any (default: any, the "
+         "strongest offered)", cxxopts::value<std::string>(), "SCHEME")
         ("H,header", "add a header to the CONNECT request (repeatable)",
          cxxopts::value<std::vector<std::string>>(), "'NAME: VALUE'")
         ("A,user-agent", "User-Agent of the CONNECT request", cxxopts::value<std::string>(),
@@ -93,7 +107,90 @@ std::string version_text() {
            std::to_string(BOOST_VERSION / 100 % 1000) + "." + std::to_string(BOOST_VERSION % 100) +
            ", cxxopts " + std::to_string(CXXOPTS__VERSION_MAJOR) + "." +
            std::to_string(CXXOPTS__VERSION_MINOR) + "." + std::to_string(CXXOPTS__VERSION_PATCH) +
-           "\nauth: Basic\nproxies: http\n";
+           "\nauth: " +
+           [] {
+               std::string s;
+               for (auto scheme : supported_schemes())
+                   s += (s.empty() ? "" : " ") + std::string(scheme);
+               return s;
+           }() +
+           "\nproxies: http\n";
+}
+
+result<auth_choice> parse_auth_choice(const std::string& text) {
+    if (text == "any")
+        return auth_choice::any;
+    if (text == "basic")
+        return auth_choice::basic;
+    if (text == "digest")
+        return auth_choice::digest;
+    if (text == "negotiate") {
+        if (!negotiate_available())
+            return fail(failure::usage, "--auth negotiate: this build has no GSSAPI (Kerberos)");
+        return auth_choice::negotiate;
+    }
+    return fail(failure::usage,
+                "invalid --auth '" + printable(text) + "' (want basic, digest, negotiate or any)");
+}
+
+// The credentials for `proxy` from the sources in their documented order; the prompt, last,
+// happens only when the proxy asks (see make_prompt).
+result<std::optional<credentials>> find_credentials(const endpoint_name& proxy,
+                                                    const std::optional<credentials>& from_url,
+                                                    const std::optional<std::string>& auth_file,
+                                                    const std::optional<std::string>& netrc_file,
+                                                    const env_lookup& env) {
+    if (from_url && from_url->has_password)
+        return from_url;
+    if (auth_file) {
+        auto file = load_auth_file(*auth_file);
+        if (!file)
+            return file.err();
+        if (auto c = file->lookup(proxy))
+            return c;
+    }
+    if (auto v = env("CORKSCREW_AUTH")) {
+        auto c = parse_credentials(*v, "CORKSCREW_AUTH");
+        if (!c)
+            return c.err();
+        return std::optional<credentials>(*c);
+    }
+    std::optional<std::string> netrc = netrc_file;
+    if (!netrc)
+        if (auto home = env("HOME"); home && !home->empty())
+            netrc = *home + "/.netrc";
+    if (netrc) {
+        auto c = load_netrc(*netrc, proxy.host, netrc_file.has_value(),
+                            from_url ? std::string_view(from_url->user) : std::string_view());
+        if (!c)
+            return c.err();
+        if (*c)
+            return c;
+    }
+    return from_url;
+}
+
+// The last credential source: asks on the terminal (or through SSH_ASKPASS) for the password of
+// the user named so far, or of the login user.
+decltype(request_options::ask) make_prompt(const env_lookup& env) {
+    auto where = prompt_env_from(env);
+    auto login = env("USER");
+    if (!login || login->empty())
+        login = env("LOGNAME");
+    return [where, login](const std::string& proxy, const std::optional<credentials>& partial,
+                          std::string& why_not) -> std::optional<credentials> {
+        std::string user = partial ? partial->user : login.value_or("");
+        if (user.empty()) {
+            why_not = "no user name (give one in the proxy URL: http://user@host:port)";
+            return std::nullopt;
+        }
+        auto password =
+            ask_password("Password for " + user + " at proxy " + proxy + ": ", where, why_not);
+        if (!password)
+            return std::nullopt;
+        credentials c{user, std::move(*password), "the prompt"};
+        return c;
+    };
 }
 
 } // namespace
@@ -133,7 +230,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         args = opts["args"].as<std::vector<std::string>>();
 
     hop first;
-    bool url_user_only = false;
+    std::optional<credentials> from_url;
     std::optional<std::string> auth_file;
     if (opts.count("auth-file"))
         auth_file = opts["auth-file"].as<std::string>();
@@ -147,10 +244,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         if (!url)
             return url.err();
         first.proxy = url->server;
-        // A user name alone (no ':password') gives way to credentials from a file or the
-        // environment; with a password, the URL is the most specific source and wins.
-        first.creds = url->userinfo;
-        url_user_only = url->userinfo && !url->password_in_url;
+        from_url = url->userinfo;
         if (url->password_in_url)
             cl.warnings.push_back("a password on the command line can be read by other users "
                                   "in the process list; prefer --auth-file or CORKSCREW_AUTH");
@@ -185,25 +279,23 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         return dest.err();
     cfg.path.destination = *dest;
 
-    if ((!first.creds || url_user_only) && auth_file) {
-        std::string warning;
-        auto creds = read_auth_file(*auth_file, warning);
-        if (!creds)
-            return creds.err();
-        if (!warning.empty())
-            cl.warnings.push_back(warning);
-        first.creds = *creds;
+    std::optional<std::string> netrc_file;
+    if (opts.count("netrc-file"))
+        netrc_file = opts["netrc-file"].as<std::string>();
+    auto creds = find_credentials(first.proxy, from_url, auth_file, netrc_file, env);
+    if (!creds)
+        return creds.err();
+    first.creds = *creds;
+    // corkscrew sends its auth file's credentials with the first request; so does the same form.
+    first.preemptive_basic = first.preemptive_basic && first.creds && first.creds->has_password &&
+                             first.creds->source.rfind("auth file", 0) == 0;
+    if (opts.count("auth")) {
+        auto choice = parse_auth_choice(opts["auth"].as<std::string>());
+        if (!choice)
+            return choice.err();
+        cfg.request.auth = *choice;
     }
-    if (!first.creds || (url_user_only && first.creds->source == "proxy URL")) {
-        if (auto v = env("CORKSCREW_AUTH")) {
-            auto creds = parse_credentials(*v, "CORKSCREW_AUTH");
-            if (!creds)
-                return creds.err();
-            first.creds = *creds;
-        }
-    }
-    if (!first.creds)
-        first.preemptive_basic = false;
+    cfg.request.ask = make_prompt(env);
     cfg.path.hops.push_back(std::move(first));
 
     cfg.request.user_agent = opts.count("user-agent")

@@ -126,7 +126,7 @@ result<proxy_url> parse_proxy_url(std::string_view text) {
                                         "password");
         if (user->empty())
             return fail(failure::usage, "the proxy URL has an empty user name");
-        url.userinfo = credentials{*user, *password, "proxy URL"};
+        url.userinfo = credentials{*user, *password, "proxy URL", url.password_in_url};
     }
     // A trailing path ("http://proxy:3128/") is allowed and ignored, as curl and browsers do.
     if (auto slash = rest.find('/'); slash != std::string_view::npos) {

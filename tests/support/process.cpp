@@ -111,7 +111,10 @@ struct spawn_setup {
         sigemptyset(&empty);
         posix_spawnattr_setsigdefault(&attr, &defaults);
         posix_spawnattr_setsigmask(&attr, &empty);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        // A session of its own: the program has no controlling terminal, so it can never ask
+        // the developer running the tests for a password on theirs.
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+                                            POSIX_SPAWN_SETSID);
     }
     ~spawn_setup() {
         posix_spawn_file_actions_destroy(&actions);

@@ -128,7 +128,8 @@ TEST_CASE("no usable challenge: a clean error naming what was offered") {
 TEST_CASE("a missing password is asked for once, and only when a scheme needs it") {
     int asked = 0;
     auto s = settings(credentials{"alice", "", "proxy URL", false});
-    s.ask = [&](const std::optional<credentials>& partial, std::string&) {
+    s.ask = [&](const std::string& proxy, const std::optional<credentials>& partial, std::string&) {
+        CHECK(proxy == "proxy.test:3128");
         ++asked;
         REQUIRE(partial);
         CHECK(partial->user == "alice");

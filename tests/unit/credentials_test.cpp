@@ -22,31 +22,8 @@ TEST_CASE("user:password splits at the first colon") {
           std::string::npos);
 }
 
-TEST_CASE("auth files: first line, permissions warned about") {
-    char path[] = "/tmp/corkscrew-auth-XXXXXX";
-    int fd = ::mkstemp(path);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    {
-        std::ofstream out(path);
-        out << "carol:s3cret with:colon\nsecond line ignored\n";
-    }
-    std::string warning;
-    ::chmod(path, 0600);
-    auto c = read_auth_file(path, warning);
-    REQUIRE(c);
-    CHECK(c->user == "carol");
-    CHECK(c->password == "s3cret with:colon");
-    CHECK(warning.empty());
-
-    ::chmod(path, 0644);
-    c = read_auth_file(path, warning);
-    REQUIRE(c);
-    CHECK(warning.find("readable by other users") != std::string::npos);
-    CHECK(warning.find("s3cret") == std::string::npos);
-    std::remove(path);
-
-    auto missing = read_auth_file("/nonexistent/corkscrew-auth", warning);
-    REQUIRE_FALSE(missing);
-    CHECK(missing.err().kind == failure::usage);
+TEST_CASE("wipe clears a secret") {
+    std::string secret = "hunter2";
+    wipe(secret);
+    CHECK(secret.empty());
 }
