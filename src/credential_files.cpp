@@ -202,10 +202,11 @@ public:
             }
             if (text_[pos_] == '"')
                 return quoted();
-            netrc_token token{{}, line_};
+            const auto start = pos_;
             while (pos_ < text_.size() && !is_separator(text_[pos_]))
-                token.text += text_[pos_++];
-            return std::optional<netrc_token>(std::move(token));
+                ++pos_;
+            return std::optional<netrc_token>(
+                netrc_token{std::string(text_.substr(start, pos_ - start)), line_});
         }
     }
 
@@ -221,8 +222,6 @@ public:
                 break;
         }
     }
-
-    std::size_t line() const { return line_; }
 
 private:
     // curl ends an unquoted token at any byte up to and including the space, as ftp ends it at
@@ -248,6 +247,8 @@ private:
     result<std::optional<netrc_token>> quoted() {
         netrc_token token{{}, line_};
         ++pos_;
+        // Room for the whole rest of the line, so that growing leaves no copy of a password behind.
+        token.text.reserve(std::min(text_.find('\n', pos_), text_.size()) - pos_);
         while (pos_ < text_.size() && text_[pos_] != '\n') {
             char c = text_[pos_++];
             if (c == '"')
@@ -319,13 +320,13 @@ result<std::vector<netrc_entry>> parse_netrc(std::string_view contents, std::str
             auto value = value_of(t);
             if (!value)
                 return value.err();
-            // Outside an entry, or an account (ftp's ACCT, nothing a proxy asks for): no use.
-            if (entries.empty() || iequals(t.text, "account"))
-                wipe(*value);
-            else if (iequals(t.text, "login"))
-                entries.back().login = std::move(*value);
-            else
-                entries.back().password = std::move(*value);
+            // An account is ftp's ACCT, nothing a proxy asks for; a value outside an entry belongs
+            // to none.
+            if (!entries.empty() && iequals(t.text, "login"))
+                entries.back().login = *value;
+            else if (!entries.empty() && iequals(t.text, "password"))
+                entries.back().password = *value;
+            wipe(*value);
         } else if (iequals(t.text, "macdef")) {
             tokens.skip_macro();
         }
@@ -404,7 +405,7 @@ result<auth_file> parse_auth_file(std::string_view contents, std::string_view so
                 return fail(failure::usage, here + "a second user:password line (line " +
                                                 std::to_string(fallback_line) +
                                                 " already applies to any proxy)");
-            file.fallback = std::move(*login);
+            file.fallback = *login;
             fallback_line = number;
             continue;
         }
@@ -428,7 +429,7 @@ result<auth_file> parse_auth_file(std::string_view contents, std::string_view so
                                                 printable(proxy_text) + " (the first is on line " +
                                                 std::to_string(entry_lines[i]) + ")");
         }
-        file.entries.push_back({std::move(proxy->host), proxy->port, std::move(*login)});
+        file.entries.push_back({std::move(proxy->host), proxy->port, *login});
         entry_lines.push_back(number);
     }
     if (file.entries.empty() && !file.fallback)

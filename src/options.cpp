@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include "log.hpp"
 #include "negotiate.hpp"
 #include "text.hpp"
 
@@ -155,12 +156,8 @@ result<std::optional<credentials>> find_credentials(const endpoint_name& proxy,
             return c.err();
         return std::optional<credentials>(*c);
     }
-    std::optional<std::string> netrc = netrc_file;
-    if (!netrc)
-        if (auto home = env("HOME"); home && !home->empty())
-            netrc = *home + "/.netrc";
-    if (netrc) {
-        auto c = load_netrc(*netrc, proxy.host, netrc_file.has_value(),
+    if (netrc_file) {
+        auto c = load_netrc(*netrc_file, proxy.host, true,
                             from_url ? std::string_view(from_url->user) : std::string_view());
         if (!c)
             return c.err();
@@ -170,15 +167,31 @@ result<std::optional<credentials>> find_credentials(const endpoint_name& proxy,
     return from_url;
 }
 
-// The last credential source: asks on the terminal (or through SSH_ASKPASS) for the password of
-// the user named so far, or of the login user.
-decltype(request_options::ask) make_prompt(const env_lookup& env) {
+// The last credential sources, used only once the proxy asks for a password: ~/.netrc (read
+// then, so that a netrc unfit for use disturbs no run that does not need it), then a prompt on
+// the terminal (or through SSH_ASKPASS) for the password of the user named so far, or of the
+// login user.
+decltype(request_options::ask) make_late_source(const env_lookup& env,
+                                                const endpoint_name& proxy_at, bool netrc_done,
+                                                logger log) {
     auto where = prompt_env_from(env);
     auto login = env("USER");
     if (!login || login->empty())
         login = env("LOGNAME");
-    return [where, login](const std::string& proxy, const std::optional<credentials>& partial,
-                          std::string& why_not) -> std::optional<credentials> {
+    std::optional<std::string> netrc;
+    if (auto home = env("HOME"); !netrc_done && home && !home->empty())
+        netrc = *home + "/.netrc";
+    return [where, login, netrc, proxy_at,
+            log](const std::string& proxy, const std::optional<credentials>& partial,
+                 std::string& why_not) -> std::optional<credentials> {
+        if (netrc) {
+            auto c = load_netrc(*netrc, proxy_at.host, false,
+                                partial ? std::string_view(partial->user) : std::string_view());
+            if (!c)
+                log.warn("warning: " + c.err().message + " (not used)");
+            else if (*c)
+                return *c;
+        }
         std::string user = partial ? partial->user : login.value_or("");
         if (user.empty()) {
             why_not = "no user name (give one in the proxy URL: http://user@host:port)";
@@ -295,7 +308,8 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
             return choice.err();
         cfg.request.auth = *choice;
     }
-    cfg.request.ask = make_prompt(env);
+    cfg.request.ask =
+        make_late_source(env, first.proxy, netrc_file.has_value(), logger(cfg.verbosity));
     cfg.path.hops.push_back(std::move(first));
 
     cfg.request.user_agent = opts.count("user-agent")

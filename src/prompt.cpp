@@ -28,8 +28,12 @@ using std::chrono::steady_clock;
 // How often a wait looks for a blocked signal: short enough that Ctrl-C feels immediate.
 constexpr std::chrono::milliseconds signal_check_interval{100};
 
-// How long an askpass program asked to end (SIGTERM) gets before it is killed.
+// How long an askpass program asked to end (SIGTERM) gets before it is killed, and how long one
+// that closed its output gets to exit.
 constexpr std::chrono::milliseconds askpass_grace{500};
+
+// How often an exit is looked for meanwhile: a small part of the grace period.
+constexpr std::chrono::milliseconds reap_check_interval{10};
 
 // Signals that end or suspend the program, and so must not find the terminal with echo off: they
 // are held back while we ask, and let through once the terminal is restored (as OpenBSD's
@@ -299,13 +303,14 @@ public:
                 pid_ = -1;
                 return status;
             }
-            if (r < 0 && errno != EINTR) {
+            // Reaped already, as when SIGCHLD is ignored: its status is lost, it did exit.
+            if (r < 0 && errno == ECHILD) {
                 pid_ = -1;
-                return std::nullopt;
+                return 0;
             }
             if (steady_clock::now() >= deadline)
                 return std::nullopt;
-            ::poll(nullptr, 0, 10);
+            ::poll(nullptr, 0, static_cast<int>(reap_check_interval.count()));
         }
     }
 

@@ -29,13 +29,19 @@ result<command_line> parse(std::vector<std::string> args, fake_env env = {}) {
     return parse_command_line(static_cast<int>(argv.size()), argv.data(), env);
 }
 
-std::string temp_auth_file(const std::string& line) {
+std::string temp_auth_file(const std::string& line, mode_t mode = 0600) {
     char path[] = "/tmp/corkscrew-opt-XXXXXX";
     int fd = ::mkstemp(path);
     ::close(fd);
     std::ofstream(path) << line << "\n";
-    ::chmod(path, 0600);
+    ::chmod(path, mode);
     return path;
+}
+
+// A folder to stand in for $HOME.
+std::string temp_home() {
+    char path[] = "/tmp/corkscrew-home-XXXXXX";
+    return ::mkdtemp(path);
 }
 
 } // namespace
@@ -175,4 +181,74 @@ TEST_CASE("a URL with a user name only gives way to a file or the environment") 
     REQUIRE(alone);
     CHECK(alone->settings.path.hops[0].creds->user == "urluser");
     CHECK(alone->settings.path.hops[0].creds->password.empty());
+}
+
+TEST_CASE("credential sources in their documented order") {
+    const std::string proxy = "http://proxy.test:3128";
+    auto file = temp_auth_file("proxy proxy.test:3128 fileuser:filepw\nproxy other:1 x:y");
+    auto netrc = temp_auth_file("machine proxy.test login netrcuser password netrcpw");
+    fake_env env{{{"CORKSCREW_AUTH", "envuser:envpw"}}};
+    auto user_of = [](const result<command_line>& cl) {
+        REQUIRE(cl);
+        REQUIRE(cl->settings.path.hops[0].creds);
+        return cl->settings.path.hops[0].creds->user;
+    };
+    CHECK(user_of(parse({"-x", "http://urluser:pw@proxy.test:3128", "--auth-file", file,
+                         "--netrc-file", netrc, "h", "1"},
+                        env)) == "urluser");
+    CHECK(user_of(parse({"-x", proxy, "--auth-file", file, "--netrc-file", netrc, "h", "1"},
+                        env)) == "fileuser");
+    CHECK(user_of(parse({"-x", proxy, "--netrc-file", netrc, "h", "1"}, env)) == "envuser");
+    CHECK(user_of(parse({"-x", proxy, "--netrc-file", netrc, "h", "1"})) == "netrcuser");
+    // An auth file without an entry for this proxy gives way to the next source.
+    auto elsewhere = temp_auth_file("proxy other.test fileuser:filepw");
+    CHECK(user_of(parse({"-x", proxy, "--auth-file", elsewhere, "h", "1"}, env)) == "envuser");
+    for (const auto& f : {file, netrc, elsewhere})
+        std::remove(f.c_str());
+}
+
+TEST_CASE("credential files others can read are refused, saying how to fix it") {
+    auto file = temp_auth_file("u:p", 0644);
+    auto cl = parse({"-x", "http://proxy:1", "--auth-file", file, "h", "1"});
+    REQUIRE_FALSE(cl);
+    CHECK(cl.err().kind == failure::usage);
+    CHECK(cl.err().message.find("chmod 600") != std::string::npos);
+    auto netrc = parse({"-x", "http://proxy:1", "--netrc-file", file, "h", "1"});
+    REQUIRE_FALSE(netrc);
+    CHECK(netrc.err().message.find("chmod 600") != std::string::npos);
+    std::remove(file.c_str());
+    CHECK_FALSE(parse({"-x", "http://proxy:1", "--netrc-file", "/nonexistent/netrc", "h", "1"}));
+}
+
+TEST_CASE("~/.netrc is read only when the proxy asks, and a bad one does not stop the run") {
+    auto home = temp_home();
+    fake_env env{{{"HOME", home}}};
+    std::ofstream(home + "/.netrc") << "machine proxy.test login alice password fromnetrc\n";
+    ::chmod((home + "/.netrc").c_str(), 0600);
+    auto cl = parse({"-x", "http://proxy.test:3128", "h", "1"}, env);
+    REQUIRE(cl);
+    CHECK_FALSE(cl->settings.path.hops[0].creds);
+    std::string why;
+    auto late = cl->settings.request.ask("proxy.test:3128", std::nullopt, why);
+    REQUIRE(late);
+    CHECK(late->user == "alice");
+    CHECK(late->password == "fromnetrc");
+
+    ::chmod((home + "/.netrc").c_str(), 0644);
+    auto loose = parse({"-q", "-x", "http://proxy.test:3128", "h", "1"}, env);
+    REQUIRE(loose);
+    CHECK_FALSE(loose->settings.request.ask("proxy.test:3128", std::nullopt, why));
+    std::remove((home + "/.netrc").c_str());
+    ::rmdir(home.c_str());
+}
+
+TEST_CASE("--auth") {
+    CHECK(parse({"--auth", "digest", "-x", "p:1", "h", "1"})->settings.request.auth ==
+          auth_choice::digest);
+    CHECK(parse({"--auth", "basic", "-x", "p:1", "h", "1"})->settings.request.auth ==
+          auth_choice::basic);
+    CHECK(parse({"-x", "p:1", "h", "1"})->settings.request.auth == auth_choice::any);
+    auto bad = parse({"--auth", "ntlm", "-x", "p:1", "h", "1"});
+    REQUIRE_FALSE(bad);
+    CHECK(bad.err().kind == failure::usage);
 }
