@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 #
 # Helpers for the tests (and tools/demo) that run real servers on loopback:
-# squid, tinyproxy and sshd, each on a free 127.0.0.1 high port, all files in
-# one temporary folder. Source this file; sourcing it creates that folder and
-# installs an EXIT trap that stops every server started and removes the folder
-# (set RT_KEEP_TMP=1 to keep the folder for a post-mortem).
+# squid, tinyproxy, sshd and an MIT Kerberos KDC, each on a free 127.0.0.1
+# high port, all files in one temporary folder. Source this file; sourcing it
+# creates that folder and installs an EXIT trap that stops every server
+# started and removes the folder (set RT_KEEP_TMP=1 to keep the folder for a
+# post-mortem).
 #
 # Every wait is a bounded poll on a port, a file or a process, never a fixed
 # sleep: a server that does not come up fails the test with its log.
@@ -201,7 +202,7 @@ rt_require_commands() {
         command -v "$c" >/dev/null 2>&1 || [[ -x $c ]] || missing+=("$c")
     done
     if ((${#missing[@]})); then
-        rt_die "missing required command(s): ${missing[*]} (install: squid tinyproxy openssh-server openssh-client apache2-utils git; see tools/packages.txt)"
+        rt_die "missing required command(s): ${missing[*]} (install: squid tinyproxy openssh-server openssh-client apache2-utils git krb5-kdc krb5-admin-server krb5-user; see tools/packages.txt)"
     fi
 }
 
@@ -249,15 +250,49 @@ rt_htpasswd() {
     chmod 644 "$file"
 }
 
-# rt_start_squid [--auth HTPASSWD_FILE] [--deny-port PORT]...
+# Write the plain "user:password" lines that squid's digest_file_auth reads:
+# rt_digest_file FILE USER PASSWORD [USER PASSWORD]... (FILE is replaced).
+# digest_file_auth cuts a password at ':', so none may contain one.
+rt_digest_file() {
+    local file=$1
+    shift
+    : >"$file"
+    while (($# >= 2)); do
+        [[ $2 != *:* ]] || rt_die "rt_digest_file: digest_file_auth cannot read a password with ':' ($1)"
+        printf '%s:%s\n' "$1" "$2" >>"$file"
+        shift 2
+    done
+    chmod 644 "$file"
+}
+
+# The realm squid announces for Basic and Digest.
+RT_SQUID_REALM=corkscrew-test
+
+# Squid's auth helpers, from package squid.
+rt_squid_helper() {
+    local h=/usr/lib/squid/$1
+    [[ -x $h ]] || rt_die "$h not found (package squid)"
+    printf '%s\n' "$h"
+}
+
+# rt_start_squid [--auth HTPASSWD_FILE] [--digest DIGEST_FILE]
+#                [--negotiate KEYTAB] [--deny-port PORT]...
 # Start squid on a free port allowing CONNECT to any port, except the ports
-# given with --deny-port; with --auth, only for users of HTPASSWD_FILE (Basic).
+# given with --deny-port. With any of --auth (Basic, basic_ncsa_auth,
+# HTPASSWD_FILE from rt_htpasswd), --digest (Digest, digest_file_auth,
+# DIGEST_FILE from rt_digest_file) or --negotiate (Kerberos,
+# negotiate_kerberos_auth with the keytab of HTTP/localhost from rt_start_kdc),
+# only authenticated users may CONNECT. Several schemes may be given: squid
+# then offers each, weakest first (Basic, Digest, Negotiate), so that a client
+# taking the first challenge it sees takes the weakest.
 # Sets SQUID_PORT, SQUID_DIR, SQUID_ACCESS_LOG, SQUID_CACHE_LOG, SQUID_PID.
 rt_start_squid() {
-    local auth_file="" deny_ports=() squid
+    local auth_file="" digest_file="" keytab="" deny_ports=() squid env=()
     while (($#)); do
         case $1 in
             --auth) auth_file=$2; shift 2 ;;
+            --digest) digest_file=$2; shift 2 ;;
+            --negotiate) keytab=$2; shift 2 ;;
             --deny-port) deny_ports+=("$2"); shift 2 ;;
             *) rt_die "rt_start_squid: unknown argument $1" ;;
         esac
@@ -290,10 +325,22 @@ rt_start_squid() {
             echo "http_access deny CONNECT denied_$p"
         done
         if [[ -n $auth_file ]]; then
-            [[ -x /usr/lib/squid/basic_ncsa_auth ]] || rt_die "/usr/lib/squid/basic_ncsa_auth not found (package squid)"
-            echo "auth_param basic program /usr/lib/squid/basic_ncsa_auth $auth_file"
+            echo "auth_param basic program $(rt_squid_helper basic_ncsa_auth) $auth_file"
             echo "auth_param basic children 3 startup=1 idle=1"
-            echo "auth_param basic realm corkscrew-test"
+            echo "auth_param basic realm $RT_SQUID_REALM"
+        fi
+        if [[ -n $digest_file ]]; then
+            echo "auth_param digest program $(rt_squid_helper digest_file_auth) $digest_file"
+            echo "auth_param digest children 3 startup=1 idle=1"
+            echo "auth_param digest realm $RT_SQUID_REALM"
+        fi
+        if [[ -n $keytab ]]; then
+            [[ -n ${KDC_SERVICE:-} ]] || rt_die "rt_start_squid --negotiate: start the KDC first (rt_start_kdc)"
+            echo "auth_param negotiate program $(rt_squid_helper negotiate_kerberos_auth) -k $keytab -s $KDC_SERVICE"
+            echo "auth_param negotiate children 3 startup=1 idle=1"
+            echo "auth_param negotiate keep_alive on"
+        fi
+        if [[ -n $auth_file$digest_file$keytab ]]; then
             echo "acl authenticated proxy_auth REQUIRED"
             echo "http_access allow CONNECT anyport authenticated"
         else
@@ -305,8 +352,13 @@ rt_start_squid() {
         # squid writes its pid file and logs after switching to `proxy`.
         chown proxy "$SQUID_DIR" 2>/dev/null || chmod 777 "$SQUID_DIR"
     fi
+    if [[ -n $keytab ]]; then
+        # The Kerberos helper reads the test realm's krb5.conf and keeps its
+        # replay cache in squid's folder (it runs as `proxy`).
+        env=(env "KRB5_CONFIG=$KRB5_CONFIG" "KRB5RCACHEDIR=$SQUID_DIR")
+    fi
     RT_DEADLINE=$((SECONDS + RT_START_TIMEOUT))
-    "$squid" -N -d0 -f "$conf" </dev/null >"$out" 2>&1 &
+    "${env[@]}" "$squid" -N -d0 -f "$conf" </dev/null >"$out" 2>&1 &
     SQUID_PID=$!
     rt_track "$SQUID_PID" squid
     # squid logs to stderr until it has read cache_log; show both on failure.
@@ -317,16 +369,176 @@ rt_start_squid() {
 }
 
 # Wait (bounded) for squid's access.log line for CONNECT to DEST (host:port),
-# optionally with user USER; print it. Returns 1 if no such line appears.
+# optionally with user USER, optionally among the lines after the first SKIP
+# (see rt_log_lines); print it. Returns 1 if no such line appears.
 rt_wait_squid_connect() {
-    local dest=$1 user=${2:-} text
+    local dest=$1 user=${2:-} skip=${3:-0} text polls i line
     text="CONNECT $dest"
     [[ -n $user ]] && text="CONNECT $dest $user "
-    if rt_wait_for_text "$SQUID_ACCESS_LOG" "$text"; then
-        grep -F -- "$text" "$SQUID_ACCESS_LOG" | tail -n 1
-        return 0
-    fi
+    polls=$(rt_polls "$RT_LOG_TIMEOUT")
+    for ((i = 0; i < polls; i++)); do
+        if [[ -f $SQUID_ACCESS_LOG ]]; then
+            line=$(tail -n "+$((skip + 1))" "$SQUID_ACCESS_LOG" | grep -F -- "$text" | tail -n 1) || true
+            if [[ -n $line ]]; then
+                printf '%s\n' "$line"
+                return 0
+            fi
+        fi
+        sleep "$RT_POLL_INTERVAL"
+    done
     return 1
+}
+
+# Number of lines in FILE (0 when missing): a mark to look for new lines after.
+rt_log_lines() {
+    if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi
+}
+
+# rt_write_auth_file NAME USER PASSWORD: write "USER:PASSWORD" to a
+# credentials file of mode 600 named after NAME; print its path.
+rt_write_auth_file() {
+    local file=$RT_DIR/$1.auth
+    printf '%s:%s\n' "$2" "$3" >"$file"
+    chmod 600 "$file"
+    printf '%s\n' "$file"
+}
+
+# rt_expect_ssh_as USER PROXYCMD: ssh echo ok through PROXYCMD, then squid's
+# access.log must show a new CONNECT to the test sshd for USER.
+rt_expect_ssh_as() {
+    local user=$1 proxycmd=$2 line mark
+    rt_say "ProxyCommand: $proxycmd"
+    mark=$(rt_log_lines "$SQUID_ACCESS_LOG")
+    rt_expect_ssh_echo_ok "$proxycmd"
+    line=$(rt_wait_squid_connect "127.0.0.1:$SSHD_PORT" "$user" "$mark") || {
+        echo "    squid's access.log has no new CONNECT 127.0.0.1:$SSHD_PORT for user $user" >&2
+        rt_show_file "squid access.log" "$SQUID_ACCESS_LOG"
+        return 1
+    }
+    rt_say "squid logged: $line"
+}
+
+# --- Kerberos KDC -------------------------------------------------------------
+
+rt_kdc_bin() {
+    local s
+    s=$(command -v krb5kdc 2>/dev/null || true)
+    [[ -n $s ]] || s=/usr/sbin/krb5kdc
+    [[ -x $s ]] || rt_die "krb5kdc not found (install krb5-kdc)"
+    printf '%s\n' "$s"
+}
+
+# Run kadmin.local with one QUERY on the test realm; show its output on failure.
+rt_kadmin() {
+    local out
+    out=$(kadmin.local -r "$KDC_REALM" -q "$1" 2>&1) || {
+        printf '%s\n' "$out" | sed 's/^/    /' >&2
+        rt_die "kadmin.local -q '$1' failed"
+    }
+    # kadmin.local exits 0 even when the query failed; it then says so.
+    if grep -qiE '^(add_principal|ktadd|kadmin\.local):|error|while ' <<<"$out"; then
+        printf '%s\n' "$out" | sed 's/^/    /' >&2
+        rt_die "kadmin.local -q '$1' failed"
+    fi
+}
+
+# Start an MIT Kerberos KDC for a throwaway realm on a free loopback port, all
+# its files (database, stash, krb5.conf, kdc.conf, keytabs, log) in a folder
+# of the temp folder; no system Kerberos file is read or written. Creates the
+# user principal alice (with a password and a keytab holding its key, for
+# kinit) and the service principal HTTP/localhost (random key, keytab readable
+# by squid's user `proxy`). Exports KRB5_CONFIG and KRB5_KDC_PROFILE (the test
+# realm for every Kerberos client started from here on: kinit, squid's helper,
+# the program) and KRB5CCNAME (a ticket cache in the temp folder, empty until
+# rt_kinit). Sets KDC_DIR, KDC_PORT, KDC_REALM, KDC_LOG, KDC_PID, KDC_USER,
+# KDC_USER_PRINCIPAL, KDC_USER_PASS, KDC_USER_KEYTAB, KDC_SERVICE,
+# KDC_HTTP_KEYTAB.
+rt_start_kdc() {
+    local kdc out
+    rt_require_commands kdb5_util kadmin.local kinit klist kdestroy
+    kdc=$(rt_kdc_bin)
+    rt_subdir kdc
+    KDC_DIR=$RT_SUBDIR
+    rt_free_port
+    KDC_PORT=$RT_PORT
+    KDC_REALM=CORKSCREW.TEST
+    KDC_LOG=$KDC_DIR/kdc.log
+    KDC_USER=alice
+    KDC_USER_PRINCIPAL=$KDC_USER@$KDC_REALM
+    KDC_USER_PASS="alice-pw-$RANDOM$RANDOM"
+    KDC_USER_KEYTAB=$KDC_DIR/alice.keytab
+    KDC_SERVICE=HTTP/localhost@$KDC_REALM
+    KDC_HTTP_KEYTAB=$KDC_DIR/http.keytab
+    out=$KDC_DIR/stderr.log
+    # A client looks up the realm of host "localhost" without DNS, and names
+    # the service by that name as given (no canonicalization, no reverse DNS).
+    cat >"$KDC_DIR/krb5.conf" <<CONF
+[libdefaults]
+    default_realm = $KDC_REALM
+    dns_lookup_kdc = false
+    dns_lookup_realm = false
+    dns_canonicalize_hostname = false
+    rdns = false
+
+[realms]
+    $KDC_REALM = {
+        kdc = 127.0.0.1:$KDC_PORT
+    }
+
+[domain_realm]
+    localhost = $KDC_REALM
+CONF
+    cat >"$KDC_DIR/kdc.conf" <<CONF
+[kdcdefaults]
+    kdc_listen = 127.0.0.1:$KDC_PORT
+    kdc_tcp_listen = 127.0.0.1:$KDC_PORT
+
+[realms]
+    $KDC_REALM = {
+        database_name = $KDC_DIR/principal
+        key_stash_file = $KDC_DIR/stash
+        acl_file = $KDC_DIR/kadm5.acl
+        max_life = 1h
+    }
+
+[logging]
+    kdc = FILE:$KDC_LOG
+CONF
+    : >"$KDC_DIR/kadm5.acl"
+    export KRB5_CONFIG=$KDC_DIR/krb5.conf
+    export KRB5_KDC_PROFILE=$KDC_DIR/kdc.conf
+    export KRB5CCNAME=FILE:$KDC_DIR/ccache
+    kdb5_util create -s -r "$KDC_REALM" -P "master $RANDOM$RANDOM" >"$KDC_DIR/kdb5_util.log" 2>&1 || {
+        rt_show_file "kdb5_util create" "$KDC_DIR/kdb5_util.log"
+        rt_die "kdb5_util could not create the test realm's database"
+    }
+    rt_kadmin "addprinc -pw $KDC_USER_PASS $KDC_USER"
+    rt_kadmin "addprinc -randkey HTTP/localhost"
+    rt_kadmin "ktadd -k $KDC_HTTP_KEYTAB HTTP/localhost"
+    rt_kadmin "ktadd -norandkey -k $KDC_USER_KEYTAB $KDC_USER"
+    chmod 600 "$KDC_USER_KEYTAB" "$KDC_HTTP_KEYTAB"
+    if ((EUID == 0)); then
+        # squid's helper runs as `proxy`.
+        chown proxy "$KDC_HTTP_KEYTAB" 2>/dev/null || chmod 644 "$KDC_HTTP_KEYTAB"
+    fi
+    RT_DEADLINE=$((SECONDS + RT_START_TIMEOUT))
+    # -n: stay in the foreground, so that the EXIT trap stops this process.
+    "$kdc" -n -r "$KDC_REALM" </dev/null >"$out" 2>&1 &
+    KDC_PID=$!
+    rt_track "$KDC_PID" krb5kdc
+    if ! (rt_wait_port "$KDC_PORT" "$KDC_PID" krb5kdc "$out"); then
+        rt_show_file "krb5kdc log" "$KDC_LOG"
+        exit 1
+    fi
+}
+
+# Get a ticket for alice into KRB5CCNAME with her keytab (no password asked).
+rt_kinit() {
+    kinit -k -t "$KDC_USER_KEYTAB" "$KDC_USER_PRINCIPAL" >"$KDC_DIR/kinit.log" 2>&1 || {
+        rt_show_file "kinit" "$KDC_DIR/kinit.log"
+        rt_show_file "krb5kdc log" "$KDC_LOG"
+        rt_die "kinit -k -t $KDC_USER_KEYTAB $KDC_USER_PRINCIPAL failed"
+    }
 }
 
 # --- tinyproxy ----------------------------------------------------------------
@@ -529,15 +741,85 @@ rt_ssh_command_string() {
 
 # rt_run_program NAME ARGS...: run the program directly with ARGS, stdin from
 # /dev/null, bounded by RT_CMD_TIMEOUT. Sets RT_RC, RT_OUT and RT_ERR (files
-# holding stdout and stderr).
+# holding stdout and stderr). The program runs in a session of its own,
+# without a controlling terminal: asked for credentials it has none of, it
+# cannot prompt on the terminal of whoever runs the tests and wait there.
 # shellcheck disable=SC2034 # RT_RC is read by the caller
 rt_run_program() {
-    local name=$1
+    local name=$1 detach=()
     shift
     RT_OUT=$RT_DIR/$name.stdout
     RT_ERR=$RT_DIR/$name.stderr
     RT_RC=0
-    timeout "$RT_CMD_TIMEOUT" "$CORKSCREW_BIN" "$@" </dev/null >"$RT_OUT" 2>"$RT_ERR" || RT_RC=$?
+    if command -v setsid >/dev/null 2>&1; then detach=(setsid -w); fi
+    timeout "$RT_CMD_TIMEOUT" "${detach[@]}" "$CORKSCREW_BIN" "$@" </dev/null >"$RT_OUT" 2>"$RT_ERR" || RT_RC=$?
+}
+
+# --- bulk transfers -----------------------------------------------------------
+
+# rt_make_data SIZE_MIB: write SIZE_MIB MiB of random bytes to RT_DATA; set
+# RT_DATA_MIB and RT_DATA_SUM (their SHA-256).
+rt_make_data() {
+    rt_require_commands sha256sum
+    RT_DATA_MIB=$1
+    RT_DATA=$RT_DIR/random.bin
+    head -c "$((RT_DATA_MIB * 1024 * 1024))" /dev/urandom >"$RT_DATA"
+    RT_DATA_SUM=$(sha256sum <"$RT_DATA" | cut -d' ' -f1)
+}
+
+rt_transfer_failed() {
+    echo "    ssh with ProxyCommand [$1] failed" >&2
+    rt_show_file "ssh stderr (the program's stderr included)" "$2"
+}
+
+# rt_transfer_upload PROXYCMD: RT_DATA to the remote sha256sum over ssh
+# through PROXYCMD; the SHA-256 must match.
+rt_transfer_upload() {
+    local proxycmd=$1 got err=$RT_DIR/upload-$BASHPID.stderr
+    got=$(ssh_via "$proxycmd" sha256sum <"$RT_DATA" 2>"$err" | cut -d" " -f1) || {
+        rt_transfer_failed "$proxycmd" "$err"
+        return 1
+    }
+    rt_expect_eq "SHA-256 computed by the remote side" "$RT_DATA_SUM" "$got"
+}
+
+# rt_transfer_upload_to_file PROXYCMD: RT_DATA to a remote file, compared
+# byte for byte.
+rt_transfer_upload_to_file() {
+    local proxycmd=$1 copy=$RT_DIR/uploaded-$BASHPID.bin q err=$RT_DIR/upload-file-$BASHPID.stderr
+    printf -v q "%q" "$copy"
+    ssh_via "$proxycmd" "cat > $q" <"$RT_DATA" 2>"$err" || {
+        rt_transfer_failed "$proxycmd" "$err"
+        return 1
+    }
+    rt_expect_eq "size of the uploaded copy" "$(stat -c %s "$RT_DATA")" "$(stat -c %s "$copy")"
+    cmp -s "$RT_DATA" "$copy" || {
+        echo "    the uploaded copy differs from the original" >&2
+        return 1
+    }
+    rm -f -- "$copy"
+}
+
+# rt_transfer_download PROXYCMD: RT_DATA from the remote cat over ssh through
+# PROXYCMD; the SHA-256 must match.
+rt_transfer_download() {
+    local proxycmd=$1 got q err=$RT_DIR/download-$BASHPID.stderr
+    printf -v q "%q" "$RT_DATA"
+    got=$(ssh_via "$proxycmd" "cat $q" </dev/null 2>"$err" | sha256sum | cut -d" " -f1) || {
+        rt_transfer_failed "$proxycmd" "$err"
+        return 1
+    }
+    rt_expect_eq "SHA-256 of the downloaded bytes" "$RT_DATA_SUM" "$got"
+}
+
+# rt_check_transfers PROXYCMD [WHAT]: after rt_make_data, one rt_check each
+# for the upload to sha256sum, the upload to a file and the download, over ssh
+# through PROXYCMD (WHAT, e.g. " through Digest squid", ends each title).
+rt_check_transfers() {
+    local proxycmd=$1 what=${2:-}
+    rt_check "upload $RT_DATA_MIB MiB$what, remote sha256sum" rt_transfer_upload "$proxycmd"
+    rt_check "upload $RT_DATA_MIB MiB to a remote file$what, compare" rt_transfer_upload_to_file "$proxycmd"
+    rt_check "download $RT_DATA_MIB MiB$what, local sha256sum" rt_transfer_download "$proxycmd"
 }
 
 # --- checks -------------------------------------------------------------------
