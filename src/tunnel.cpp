@@ -53,6 +53,11 @@ public:
                                      hop_.proxy.host, proxy_name_, target_name_, options_.ask},
                        log_);
         std::optional<std::string> authorization = auth.preemptive();
+        // The credentials in it go from memory however the exchange ends.
+        struct wipe_at_exit {
+            std::optional<std::string>& value;
+            ~wipe_at_exit() { wipe_authorization(value); }
+        } wipe_guard{authorization};
         int tries = authorization ? 1 : 0;
         // Whether the connection has carried an earlier answer: a proxy may close such a
         // connection at any time, which is no failure of the request sent on it.
