@@ -181,6 +181,8 @@ std::optional<credentials> auth_step::password_credentials(std::string& why_not)
     auto asked = settings_.ask(settings_.proxy_name, settings_.creds, why_not);
     if (asked)
         settings_.creds = asked; // asked once per run, not once per try
+    else
+        why_not = "no credentials: " + why_not;
     return asked;
 }
 
