@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -132,6 +133,34 @@ temp_file::~temp_file() {
 std::string temp_file::read() const {
     std::ifstream in(path_, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+temp_dir::temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "corkscrew-test-XXXXXX");
+    if (::mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp failed");
+    }
+    path_ = pattern;
+}
+
+temp_dir::~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+}
+
+std::string temp_dir::write(const std::string& name, std::string_view contents, mode_t mode) const {
+    const std::string path = path_ + "/" + name;
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+        if (!out) {
+            throw std::runtime_error("writing " + path + " failed");
+        }
+    }
+    if (::chmod(path.c_str(), mode) != 0) {
+        throw std::runtime_error("chmod " + path + " failed");
+    }
+    return path;
 }
 
 } // namespace corkscrew_test

@@ -5,11 +5,13 @@
 #include "../support/process.hpp"
 #include "../support/request_head.hpp"
 #include "../support/scripted_proxy.hpp"
+#include "../support/terminal.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace corkscrew_test {
@@ -91,6 +93,22 @@ public:
     temp_file& operator=(const temp_file&) = delete;
     const std::string& path() const { return path_; }
     std::string read() const;
+
+private:
+    std::string path_;
+};
+
+// A private directory (mode 700) that exists, with everything put in it, for the life of the
+// object: a home directory, or a place for files that need a chosen name or mode.
+class temp_dir {
+public:
+    temp_dir();
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    const std::string& path() const { return path_; }
+    // Writes `name` in the directory with exactly `mode` (whatever the umask); returns its path.
+    std::string write(const std::string& name, std::string_view contents, mode_t mode = 0600) const;
 
 private:
     std::string path_;

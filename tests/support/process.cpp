@@ -182,6 +182,15 @@ child_process::child_process(const spawn_options& options) {
     }
     std::tie(err_fd_, child_err) = make_pipe();
     posix_spawn_file_actions_adddup2(&setup.actions, child_err, 2);
+    if (options.controlling_tty) {
+        // File actions run after setsid(): opening a terminal without O_NOCTTY as the leader of
+        // a session that has none makes it the controlling terminal, which outlives the
+        // descriptor.
+        constexpr int tty_fd = 3;
+        posix_spawn_file_actions_addopen(&setup.actions, tty_fd, options.controlling_tty->c_str(),
+                                         O_RDWR, 0);
+        posix_spawn_file_actions_addclose(&setup.actions, tty_fd);
+    }
 
     std::vector<std::string> argv_strings{options.program};
     argv_strings.insert(argv_strings.end(), options.args.begin(), options.args.end());

@@ -29,6 +29,10 @@ struct spawn_options {
     // Start the child without the descriptor at all (closed, as a careless parent leaves it).
     bool no_stdin = false;
     bool no_stdout = false;
+    // A terminal (a pseudo-terminal's slave) for the child to open after it has started its own
+    // session, which makes it the child's controlling terminal (/dev/tty) while its standard
+    // descriptors stay as set above. Without it the child has no controlling terminal.
+    std::optional<std::string> controlling_tty;
 };
 
 // How the child ended, and what it cost.
