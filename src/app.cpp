@@ -81,15 +81,16 @@ private:
             out->close();
             up->stream->close();
         };
-        relay_options options{cfg_.idle_timeout, tunnel_name()};
+        relay_options options{cfg_.idle_timeout, tunnel_name(), cfg_.relay};
         log_.info("tunnel established; relaying" +
                   (up->leftover.empty() ? std::string()
                                         : " (" + std::to_string(up->leftover.size()) +
                                               " bytes arrived with the proxy's answer)"));
         auto outcome = co_await relay(*in, *out, *up->stream, std::move(up->leftover), options);
         abort_ = nullptr;
-        log_.info("relay ended: " + std::to_string(outcome.sent) + " bytes sent, " +
-                  std::to_string(outcome.received) + " bytes received" +
+        log_.info("relay ended: " + std::to_string(outcome.sent) + " bytes sent (" +
+                  outcome.sent_by + "), " + std::to_string(outcome.received) + " bytes received (" +
+                  outcome.received_by + ")" +
                   (outcome.idle_expired ? "; idle for " + seconds_text(*cfg_.idle_timeout)
                                         : std::string()));
         if (outcome.failure)

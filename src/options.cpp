@@ -308,6 +308,15 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
             return choice.err();
         cfg.request.auth = *choice;
     }
+    if (auto path = env("CORKSCREW_RELAY")) {
+        if (*path == "copy")
+            cfg.relay = relay_path::copy;
+        else if (*path == "splice")
+            cfg.relay = relay_path::splice;
+        else if (*path != "auto" && !path->empty())
+            return fail(failure::usage, "invalid CORKSCREW_RELAY '" + printable(*path) +
+                                            "' (want copy, splice or auto)");
+    }
     cfg.request.ask =
         make_late_source(env, first.proxy, netrc_file.has_value(), logger(cfg.verbosity));
     cfg.path.hops.push_back(std::move(first));

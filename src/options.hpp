@@ -2,6 +2,7 @@
 #pragma once
 
 #include "error.hpp"
+#include "relay.hpp"
 #include "resolve.hpp"
 #include "route.hpp"
 #include "tunnel.hpp"
@@ -25,7 +26,8 @@ struct config {
     std::chrono::milliseconds connect_timeout = default_connect_timeout;
     std::optional<std::chrono::milliseconds> idle_timeout;
     ip_family family = ip_family::any;
-    int verbosity = 0; // -1 with -q, +1 per -v
+    relay_path relay = relay_path::automatic; // CORKSCREW_RELAY, a switch for tests and benchmarks
+    int verbosity = 0;                        // -1 with -q, +1 per -v
 };
 
 struct command_line {

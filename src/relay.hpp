@@ -15,11 +15,22 @@ namespace corkscrew {
 // calls, small enough that two of them are nothing next to the process.
 inline constexpr std::size_t relay_buffer_bytes = 128 * 1024;
 
+// How bytes move in a direction. `automatic` takes, per direction, the path the benchmark showed
+// faster: splice(2) for tunnel -> stdout when stdout is a pipe (ssh gives a ProxyCommand pipes),
+// a buffered copy otherwise and for stdin -> tunnel. The others force one path wherever it can
+// serve, for tests and measurements (CORKSCREW_RELAY=copy|splice).
+enum class relay_path { automatic, copy, splice };
+
+// The size stdin's and stdout's pipes are raised to: fewer, larger transfers per wake-up. 1 MiB
+// is the most Linux allows an unprivileged process by default (/proc/sys/fs/pipe-max-size).
+inline constexpr int relay_pipe_bytes = 1024 * 1024;
+
 struct relay_options {
     // End the relay after this long without traffic either way (off when empty).
     std::optional<std::chrono::milliseconds> idle_timeout;
     // "tunnel to host:22 via proxy:3128", for messages.
     std::string tunnel_name;
+    relay_path path = relay_path::automatic;
 };
 
 struct relay_outcome {
@@ -27,6 +38,9 @@ struct relay_outcome {
     std::uint64_t received = 0; // tunnel -> stdout, leftover included
     bool idle_expired = false;
     bool tunnel_ended = false; // the far end closed its side (EOF)
+    // How each direction moved its bytes ("splice" or "copy"), for -v.
+    const char* sent_by = "copy";
+    const char* received_by = "copy";
     std::optional<error> failure;
 };
 

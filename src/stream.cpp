@@ -41,6 +41,16 @@ public:
         socket_.close(ignored);
     }
 
+    int native_handle() override { return socket_.is_open() ? socket_.native_handle() : -1; }
+
+    net::awaitable<error_code> wait(readiness r) override {
+        error_code ec;
+        co_await socket_.async_wait(r == readiness::readable ? net::socket_base::wait_read
+                                                             : net::socket_base::wait_write,
+                                    use_awaitable_ec(ec));
+        co_return ec;
+    }
+
 private:
     net::ip::tcp::socket socket_;
 };
@@ -110,6 +120,19 @@ public:
     }
 
     void close() override { release(); }
+
+    int native_handle() override { return open_ ? fd_ : -1; }
+
+    net::awaitable<error_code> wait(readiness r) override {
+        error_code ec;
+        if (!open_)
+            co_return net::error::bad_descriptor;
+        co_await descriptor_.async_wait(r == readiness::readable
+                                            ? net::posix::descriptor_base::wait_read
+                                            : net::posix::descriptor_base::wait_write,
+                                        use_awaitable_ec(ec));
+        co_return ec;
+    }
 
 private:
     void release() {

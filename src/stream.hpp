@@ -47,6 +47,17 @@ public:
     // Aborts pending operations (they complete with operation_aborted) and lets go of the
     // underlying resource.
     virtual void close() = 0;
+
+    // For the zero-copy relay (splice): the descriptor the bytes pass through unchanged, or -1
+    // when there is none (a TLS session, a test's in-memory stream, a closed stream).
+    virtual int native_handle() { return -1; }
+
+    // Waits until the descriptor can be read / written without blocking. Only for streams with a
+    // native_handle().
+    enum class readiness { readable, writable };
+    virtual net::awaitable<error_code> wait(readiness) {
+        co_return net::error::operation_not_supported;
+    }
 };
 
 // A connected TCP socket.
