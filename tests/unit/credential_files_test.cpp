@@ -1,5 +1,7 @@
 #include "credential_files.hpp"
 
+#include "scratch_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -9,48 +11,13 @@
 #include <unistd.h>
 
 using namespace corkscrew;
+using corkscrew_test::scratch_dir;
 
 namespace {
 
 bool contains(const std::string& text, std::string_view part) {
     return text.find(part) != std::string::npos;
 }
-
-// A scratch directory, removed with what it holds when the test ends.
-class scratch_dir {
-public:
-    scratch_dir() {
-        std::string tmpl = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
-                           "/corkscrew-files-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path_ = tmpl;
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-    ~scratch_dir() {
-        for (const auto& f : files_)
-            ::unlink(f.c_str());
-        ::rmdir(path_.c_str());
-    }
-
-    // Writes `name` with `contents` and `mode`, and returns its path.
-    std::string file(const std::string& name, const std::string& contents, mode_t mode) {
-        const std::string p = path_ + "/" + name;
-        {
-            std::ofstream out(p, std::ios::binary | std::ios::trunc);
-            out << contents;
-        }
-        REQUIRE(::chmod(p.c_str(), mode) == 0);
-        files_.push_back(p);
-        return p;
-    }
-
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-    std::vector<std::string> files_;
-};
 
 endpoint_name proxy(std::string host, std::uint16_t port) {
     return {std::move(host), port};

@@ -1,5 +1,7 @@
 #include "prompt.hpp"
 
+#include "scratch_dir.hpp"
+
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <vector>
 
 using namespace corkscrew;
+using corkscrew_test::scratch_dir;
 using namespace std::chrono_literals;
 
 namespace {
@@ -141,40 +144,6 @@ prompt_env terminal_env(const pseudo_terminal& tty) {
     env.tty_path = tty.path();
     return env;
 }
-
-// A directory for fake askpass programs, removed with them when the test ends.
-class scratch_dir {
-public:
-    scratch_dir() {
-        std::string tmpl = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
-                           "/corkscrew-prompt-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path_ = tmpl;
-    }
-    scratch_dir(const scratch_dir&) = delete;
-    scratch_dir& operator=(const scratch_dir&) = delete;
-    ~scratch_dir() {
-        for (const auto& f : files_)
-            ::unlink(f.c_str());
-        ::rmdir(path_.c_str());
-    }
-
-    // An executable shell script `name` with `body`.
-    std::string script(const std::string& name, const std::string& body) {
-        const std::string p = path_ + "/" + name;
-        {
-            std::ofstream out(p, std::ios::trunc);
-            out << "#!/bin/sh\n" << body << "\n";
-        }
-        REQUIRE(::chmod(p.c_str(), 0700) == 0);
-        files_.push_back(p);
-        return p;
-    }
-
-private:
-    std::string path_;
-    std::vector<std::string> files_;
-};
 
 prompt_env askpass_env(std::string program) {
     prompt_env env;
