@@ -28,48 +28,26 @@ rt_htpasswd "$HTPASSWD" carol "$CAROL_PASS"
 rt_htpasswd "$HTPASSWD" dave "$DAVE_PASS"
 rt_start_squid --auth "$HTPASSWD"
 PROXY_URL=http://127.0.0.1:$SQUID_PORT
-DEST=127.0.0.1:$SSHD_PORT
-
-# Write "user:password" to a credentials file; print its path.
-write_auth_file() {
-    local file=$RT_DIR/$1.auth
-    printf '%s:%s\n' "$1" "$2" >"$file"
-    chmod 600 "$file"
-    printf '%s\n' "$file"
-}
-
-# ssh echo ok through PROXYCMD, then squid must log the CONNECT for USER.
-expect_ssh_as() {
-    local user=$1 proxycmd=$2 line
-    rt_say "ProxyCommand: $proxycmd"
-    rt_expect_ssh_echo_ok "$proxycmd"
-    line=$(rt_wait_squid_connect "$DEST" "$user") || {
-        echo "    squid's access.log has no CONNECT $DEST for user $user" >&2
-        rt_show_file "squid access.log" "$SQUID_ACCESS_LOG"
-        return 1
-    }
-    rt_say "squid logged: $line"
-}
 
 check_corkscrew_authfile() {
     local file
-    file=$(write_auth_file alice "$ALICE_PASS")
-    expect_ssh_as alice "$(rt_proxycmd 127.0.0.1 "$SQUID_PORT" %h %p "$file")"
+    file=$(rt_write_auth_file alice alice "$ALICE_PASS")
+    rt_expect_ssh_as alice "$(rt_proxycmd 127.0.0.1 "$SQUID_PORT" %h %p "$file")"
 }
 
 check_option_auth_file() {
     local file
-    file=$(write_auth_file bob "$BOB_PASS")
-    expect_ssh_as bob "$(rt_proxycmd -x "$PROXY_URL" --auth-file "$file" %h %p)"
+    file=$(rt_write_auth_file bob bob "$BOB_PASS")
+    rt_expect_ssh_as bob "$(rt_proxycmd -x "$PROXY_URL" --auth-file "$file" %h %p)"
 }
 
 check_env_auth() {
     export CORKSCREW_AUTH="carol:$CAROL_PASS"
-    expect_ssh_as carol "$(rt_proxycmd -x "$PROXY_URL" %h %p)"
+    rt_expect_ssh_as carol "$(rt_proxycmd -x "$PROXY_URL" %h %p)"
 }
 
 check_url_userinfo() {
-    expect_ssh_as dave "$(rt_proxycmd -x "http://dave:$DAVE_PASS_ENCODED@127.0.0.1:$SQUID_PORT" %h %p)"
+    rt_expect_ssh_as dave "$(rt_proxycmd -x "http://dave:$DAVE_PASS_ENCODED@127.0.0.1:$SQUID_PORT" %h %p)"
 }
 
 # The program ran with a wrong password: exit 5, the proxy named, and neither
@@ -86,14 +64,14 @@ expect_auth_failure() {
 
 check_wrong_password_auth_file() {
     local file
-    file=$(write_auth_file alice "$WRONG_PASS")
+    file=$(rt_write_auth_file alice alice "$WRONG_PASS")
     rt_run_program wrong_auth_file -vv -x "$PROXY_URL" --auth-file "$file" 127.0.0.1 "$SSHD_PORT"
     expect_auth_failure alice
 }
 
 check_wrong_password_corkscrew_form() {
     local file
-    file=$(write_auth_file alice "$WRONG_PASS")
+    file=$(rt_write_auth_file alice alice "$WRONG_PASS")
     rt_run_program wrong_corkscrew -vv 127.0.0.1 "$SQUID_PORT" 127.0.0.1 "$SSHD_PORT" "$file"
     expect_auth_failure alice
 }
