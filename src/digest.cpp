@@ -1,12 +1,17 @@
 #include "digest.hpp"
 
+#include "library.hpp"
 #include "text.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include <sys/random.h>
 
 namespace corkscrew {
 
@@ -16,16 +21,41 @@ namespace {
 // a failed try: a proxy that calls every nonce stale must not keep the exchange going for ever.
 constexpr int max_stale_refreshes = 3;
 
-const EVP_MD* evp_of(digest_hash h) {
-    switch (h) {
-    case digest_hash::md5:
-        return EVP_md5();
-    case digest_hash::sha256:
-        return EVP_sha256();
-    case digest_hash::sha512_256:
-        return EVP_sha512_256();
+// The few libcrypto functions Digest uses, loaded on the first Digest challenge (library.hpp).
+struct hash_functions {
+    decltype(&EVP_Digest) digest = nullptr;
+    decltype(&EVP_md5) md5 = nullptr;
+    decltype(&EVP_sha256) sha256 = nullptr;
+    decltype(&EVP_sha512_256) sha512_256 = nullptr;
+
+    const EVP_MD* of(digest_hash h) const {
+        switch (h) {
+        case digest_hash::md5:
+            return md5();
+        case digest_hash::sha256:
+            return sha256();
+        case digest_hash::sha512_256:
+            return sha512_256();
+        }
+        return md5();
     }
-    return EVP_md5();
+};
+
+result<hash_functions> load_hash_functions() {
+    auto crypto = library::open(CORKSCREW_LIBCRYPTO);
+    if (!crypto)
+        return crypto.err();
+    hash_functions f;
+    const library& lib = **crypto;
+    if (!lib.bind(f.digest, "EVP_Digest") || !lib.bind(f.md5, "EVP_md5") ||
+        !lib.bind(f.sha256, "EVP_sha256") || !lib.bind(f.sha512_256, "EVP_sha512_256"))
+        return fail(failure::internal, lib.soname() + " lacks a hash function Digest needs");
+    return f;
+}
+
+const result<hash_functions>& hashes() {
+    static const result<hash_functions> loaded = load_hash_functions();
+    return loaded;
 }
 
 std::string to_hex(const unsigned char* data, std::size_t size) {
@@ -90,6 +120,8 @@ public:
         auto c = read_digest_challenge(own);
         if (!c)
             return c.err();
+        if (const auto& f = hashes(); !f)
+            return f.err();
         // stale=true: the credentials were right and only the nonce had expired (RFC 7616
         // section 3.3), so the retry with the new nonce is no new try.
         bool refresh = c->stale && !nonce_.empty();
@@ -132,9 +164,13 @@ std::optional<digest_algorithm> parse_digest_algorithm(std::optional<std::string
 }
 
 std::string digest_hex(digest_hash hash, std::string_view data) {
+    const auto& f = hashes();
+    if (!f)
+        throw std::runtime_error(f.err().message);
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned size = 0;
-    EVP_Digest(data.data(), data.size(), out.data(), &size, evp_of(hash), nullptr);
+    if (f->digest(data.data(), data.size(), out.data(), &size, f->of(hash), nullptr) != 1)
+        throw std::runtime_error("libcrypto failed to hash");
     return to_hex(out.data(), size);
 }
 
@@ -223,8 +259,16 @@ std::unique_ptr<authenticator> make_digest_auth(credentials creds, std::string u
 
 std::string random_cnonce() {
     std::array<unsigned char, 16> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-        throw std::runtime_error("no secure random bytes for the Digest client nonce");
+    // getrandom(2) blocks only until the kernel's pool is first initialised, long before any
+    // login session; 16 bytes come in one call.
+    ssize_t got;
+    do
+        got = ::getrandom(bytes.data(), bytes.size(), 0);
+    while (got < 0 && errno == EINTR);
+    if (got != static_cast<ssize_t>(bytes.size()))
+        throw std::runtime_error(
+            std::string("no secure random bytes for the Digest client nonce: ") +
+            (got < 0 ? std::strerror(errno) : "short read"));
     return to_hex(bytes.data(), bytes.size());
 }
 

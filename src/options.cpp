@@ -8,8 +8,9 @@
 #include "credential_files.hpp"
 #include "prompt.hpp"
 
+#include "argv.hpp"
+
 #include <boost/version.hpp>
-#include <cxxopts.hpp>
 
 #include <cmath>
 #include <cstdlib>
@@ -64,50 +65,51 @@ result<std::chrono::milliseconds> parse_seconds(const std::string& text, const c
         value > max_timeout_seconds)
         return fail(failure::usage, std::string("invalid ") + option + " '" + text +
                                         "' (want seconds, more than 0)");
-    return std::chrono::milliseconds(static_cast<long long>(std::ceil(value * 1000)));
+    // Rounded up to whole milliseconds, so a tiny timeout stays more than 0.
+    auto ms = value * 1000;
+    auto whole = static_cast<long long>(ms);
+    return std::chrono::milliseconds(whole < ms ? whole + 1 : whole);
 }
 
-cxxopts::Options make_parser() {
-    cxxopts::Options o(program, "Tunnel a TCP stream through an HTTP proxy with CONNECT.");
-    o.custom_help("[OPTIONS] -x URL DESTHOST DESTPORT\n  corkscrew++ [OPTIONS] PROXYHOST "
-                  "PROXYPORT DESTHOST DESTPORT [AUTHFILE]");
-    o.positional_help("");
-    // clang-format off
-    o.add_options()
-        ("x,proxy", "proxy URL: http://[user[:password]@]host[:port] (port 8080 when not given)",
-         cxxopts::value<std::string>(), "URL")
-        ("auth-file", "read proxy credentials from FILE (user:password, or lines "
-         "'proxy HOST[:PORT] user:password')", cxxopts::value<std::string>(), "FILE")
-        ("netrc-file", "read proxy credentials from FILE instead of ~/.netrc",
-         cxxopts::value<std::string>(), "FILE")
-        ("auth", "authentication scheme: basic, digest, negotiate or any (default: any, the "
-         "strongest offered)", cxxopts::value<std::string>(), "SCHEME")
-        ("H,header", "add a header to the CONNECT request (repeatable)",
-         cxxopts::value<std::vector<std::string>>(), "'NAME: VALUE'")
-        ("A,user-agent", "User-Agent of the CONNECT request", cxxopts::value<std::string>(),
-         "STRING")
-        ("connect-timeout", "give up if the tunnel is not up within SEC seconds (resolve, "
-         "connect and CONNECT exchange; default 30)", cxxopts::value<std::string>(), "SEC")
-        ("w,idle-timeout", "end the relay after SEC seconds without traffic either way "
-         "(default: never)", cxxopts::value<std::string>(), "SEC")
-        ("4", "reach the proxy over IPv4 only")
-        ("6", "reach the proxy over IPv6 only")
-        ("v,verbose", "say what happens on stderr (-vv: also the request and answer headers)")
-        ("q,quiet", "print errors only, no warnings")
-        ("h,help", "print this help and exit")
-        ("V,version", "print the version and exit")
-        ("args", "", cxxopts::value<std::vector<std::string>>());
-    // clang-format on
-    o.parse_positional({"args"});
-    return o;
+// Every option, in the order --help lists them.
+constexpr option_spec option_table[] = {
+    {'x', "proxy", "URL",
+     "proxy URL: http://[user[:password]@]host[:port] (port 8080 when not given)"},
+    {0, "auth-file", "FILE",
+     "read proxy credentials from FILE (user:password, or lines 'proxy HOST[:PORT] "
+     "user:password')"},
+    {0, "netrc-file", "FILE", "read proxy credentials from FILE instead of ~/.netrc"},
+    {0, "auth", "SCHEME",
+     "authentication scheme: basic, digest, negotiate or any (default: any, the strongest "
+     "offered)"},
+    {'H', "header", "'NAME: VALUE'", "add a header to the CONNECT request (repeatable)"},
+    {'A', "user-agent", "STRING", "User-Agent of the CONNECT request"},
+    {0, "connect-timeout", "SEC",
+     "give up if the tunnel is not up within SEC seconds (resolve, connect and CONNECT "
+     "exchange; default 30)"},
+    {'w', "idle-timeout", "SEC",
+     "end the relay after SEC seconds without traffic either way (default: never)"},
+    {'4', "", "", "reach the proxy over IPv4 only"},
+    {'6', "", "", "reach the proxy over IPv6 only"},
+    {'v', "verbose", "", "say what happens on stderr (-vv: also the request and answer headers)"},
+    {'q', "quiet", "", "print errors only, no warnings"},
+    {'h', "help", "", "print this help and exit"},
+    {'V', "version", "", "print the version and exit"},
+};
+
+std::string help_text() {
+    return std::string("Tunnel a TCP stream through an HTTP proxy with CONNECT.\n"
+                       "Usage:\n"
+                       "  corkscrew++ [OPTIONS] -x URL DESTHOST DESTPORT\n"
+                       "  corkscrew++ [OPTIONS] PROXYHOST PROXYPORT DESTHOST DESTPORT "
+                       "[AUTHFILE]\n\n") +
+           option_list(option_table) + help_epilog();
 }
 
 std::string version_text() {
     return std::string(program) + " " + CORKSCREW_VERSION + "\nBoost " +
            std::to_string(BOOST_VERSION / 100000) + "." +
            std::to_string(BOOST_VERSION / 100 % 1000) + "." + std::to_string(BOOST_VERSION % 100) +
-           ", cxxopts " + std::to_string(CXXOPTS__VERSION_MAJOR) + "." +
-           std::to_string(CXXOPTS__VERSION_MINOR) + "." + std::to_string(CXXOPTS__VERSION_PATCH) +
            "\nauth: " +
            [] {
                std::string s;
@@ -215,18 +217,15 @@ std::optional<std::string> process_env(const char* name) {
 }
 
 result<command_line> parse_command_line(int argc, const char* const* argv, const env_lookup& env) {
-    auto parser = make_parser();
-    cxxopts::ParseResult opts;
-    try {
-        opts = parser.parse(argc, argv);
-    } catch (const cxxopts::exceptions::exception& e) {
-        return fail(failure::usage, e.what());
-    }
+    auto parsed = parse_argv(option_table, argc, argv);
+    if (!parsed)
+        return parsed.err();
+    const auto& opts = *parsed;
 
     command_line cl;
     if (opts.count("help")) {
         cl.what = command_line::action::help;
-        cl.text = parser.help({""}) + help_epilog();
+        cl.text = help_text();
         return cl;
     }
     if (opts.count("version")) {
@@ -238,21 +237,19 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     auto& cfg = cl.settings;
     cfg.verbosity = opts.count("quiet") ? -1 : static_cast<int>(opts.count("verbose"));
 
-    std::vector<std::string> args;
-    if (opts.count("args"))
-        args = opts["args"].as<std::vector<std::string>>();
+    std::vector<std::string> args = opts.arguments;
 
     hop first;
     std::optional<credentials> from_url;
     std::optional<std::string> auth_file;
     if (opts.count("auth-file"))
-        auth_file = opts["auth-file"].as<std::string>();
+        auth_file = *opts.last("auth-file");
 
     if (opts.count("proxy")) {
         if (args.size() != 2)
             return fail(failure::usage, "with -x, give DESTHOST DESTPORT (got " +
                                             std::to_string(args.size()) + " arguments)");
-        cl.proxy_args.push_back(opts["proxy"].as<std::string>());
+        cl.proxy_args.push_back(*opts.last("proxy"));
         auto url = parse_proxy_url(cl.proxy_args.back());
         if (!url)
             return url.err();
@@ -294,7 +291,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
 
     std::optional<std::string> netrc_file;
     if (opts.count("netrc-file"))
-        netrc_file = opts["netrc-file"].as<std::string>();
+        netrc_file = *opts.last("netrc-file");
     auto creds = find_credentials(first.proxy, from_url, auth_file, netrc_file, env);
     if (!creds)
         return creds.err();
@@ -303,7 +300,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     first.preemptive_basic = first.preemptive_basic && first.creds && first.creds->has_password &&
                              first.creds->source.rfind("auth file", 0) == 0;
     if (opts.count("auth")) {
-        auto choice = parse_auth_choice(opts["auth"].as<std::string>());
+        auto choice = parse_auth_choice(*opts.last("auth"));
         if (!choice)
             return choice.err();
         cfg.request.auth = *choice;
@@ -322,12 +319,12 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     cfg.path.hops.push_back(std::move(first));
 
     cfg.request.user_agent = opts.count("user-agent")
-                                 ? opts["user-agent"].as<std::string>()
+                                 ? *opts.last("user-agent")
                                  : std::string(program) + "/" + CORKSCREW_VERSION;
     if (auto h = parse_header_option("User-Agent: " + cfg.request.user_agent); !h)
         return fail(failure::usage, "invalid user agent: control characters are not allowed");
     if (opts.count("header")) {
-        for (const auto& text : opts["header"].as<std::vector<std::string>>()) {
+        for (const auto& text : opts.all("header")) {
             auto h = parse_header_option(text);
             if (!h)
                 return h.err();
@@ -336,13 +333,13 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     }
 
     if (opts.count("connect-timeout")) {
-        auto t = parse_seconds(opts["connect-timeout"].as<std::string>(), "--connect-timeout");
+        auto t = parse_seconds(*opts.last("connect-timeout"), "--connect-timeout");
         if (!t)
             return t.err();
         cfg.connect_timeout = *t;
     }
     if (opts.count("idle-timeout")) {
-        auto t = parse_seconds(opts["idle-timeout"].as<std::string>(), "--idle-timeout");
+        auto t = parse_seconds(*opts.last("idle-timeout"), "--idle-timeout");
         if (!t)
             return t.err();
         cfg.idle_timeout = *t;

@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <memory>
 #include <vector>
 
 #include <fcntl.h>
@@ -61,15 +62,16 @@ struct moved {
 // Moves bytes through a buffer of ours: works for every kind of stream.
 net::awaitable<moved> copy_bytes(relay_state& s, byte_stream& from, byte_stream& to,
                                  std::uint64_t& count) {
-    std::vector<char> buffer(relay_buffer_bytes);
+    // Not zeroed: only the pages reads fill count towards the memory the process holds.
+    auto buffer = std::make_unique_for_overwrite<char[]>(relay_buffer_bytes);
     for (;;) {
-        auto r = co_await from.read_some(net::buffer(buffer));
+        auto r = co_await from.read_some(net::buffer(buffer.get(), relay_buffer_bytes));
         if (r.ec == net::error::eof)
             co_return moved{moved::eof, {}};
         if (r.ec)
             co_return moved{moved::read_failed, r.ec};
         s.last_activity = clock::now();
-        auto w = co_await to.write_all(net::buffer(buffer.data(), r.bytes));
+        auto w = co_await to.write_all(net::buffer(buffer.get(), r.bytes));
         count += w.bytes;
         if (w.ec)
             co_return moved{moved::write_failed, w.ec};

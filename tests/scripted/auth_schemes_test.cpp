@@ -1427,4 +1427,101 @@ TEST_CASE("the prompt on the controlling terminal: echo off, the typed password 
     CHECK(records[0].received == early);
 }
 
+// ---- 9. Libraries loaded only when a scheme needs them ------------------------------------
+
+namespace {
+
+// The shared objects mapped into a running process, from /proc/PID/maps.
+std::string mapped_files(pid_t pid) {
+    std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+    return std::string(std::istreambuf_iterator<char>(maps), std::istreambuf_iterator<char>());
+}
+
+// Runs the program until the tunnel delivered the banner, and returns what it had mapped then.
+std::string mapped_while_relaying(const spawn_options& options, run_result& r) {
+    child_process child(options);
+    child.pump_until([&] { return child.out().size() >= banner.size(); }, 10s);
+    std::string maps = child.running() ? mapped_files(child.pid()) : "";
+    child.close_stdin();
+    r.status = child.wait(run_limit);
+    r.out = child.out();
+    r.err = child.err();
+    return maps;
+}
+
+} // namespace
+
+TEST_CASE("libcrypto and GSSAPI are loaded only once a Digest or Negotiate challenge needs them") {
+    const isolated env;
+    run_result r;
+    SUBCASE("no authentication: neither is loaded") {
+        scripted_proxy proxy(script{{{std::string(established) + std::string(banner)}}});
+        auto maps = mapped_while_relaying(env.apply(modern_form(proxy_url(proxy))), r);
+        INFO(context(r));
+        REQUIRE(r.status.code == exit_code::ok);
+        REQUIRE(maps.find("libc.so") != std::string::npos); // the maps were read
+        CHECK(maps.find("libcrypto") == std::string::npos);
+        CHECK(maps.find("libgssapi") == std::string::npos);
+    }
+    SUBCASE("Basic: neither is loaded") {
+        auth_proxy_config config;
+        config.fields = [](const std::string&) { return field(basic_challenge); };
+        auth_proxy proxy(config);
+        auto options = env.apply(modern_form(proxy_url(proxy.proxy())));
+        options.env.emplace_back("CORKSCREW_AUTH", config.user + ":" + config.password);
+        auto maps = mapped_while_relaying(options, r);
+        INFO(context(r));
+        REQUIRE(r.status.code == exit_code::ok);
+        REQUIRE(proxy.seen().size() == 2);
+        CHECK(maps.find("libcrypto") == std::string::npos);
+        CHECK(maps.find("libgssapi") == std::string::npos);
+    }
+    SUBCASE("Digest: libcrypto is loaded (what the other cases look for can be seen)") {
+        auth_proxy_config config;
+        auth_proxy proxy(config);
+        auto options = env.apply(modern_form(proxy_url(proxy.proxy())));
+        options.env.emplace_back("CORKSCREW_AUTH", config.user + ":" + config.password);
+        auto maps = mapped_while_relaying(options, r);
+        INFO(context(r));
+        REQUIRE(r.status.code == exit_code::ok);
+        CHECK(maps.find("libcrypto") != std::string::npos);
+        CHECK(maps.find("libgssapi") == std::string::npos);
+    }
+}
+
+TEST_CASE("libcrypto that cannot be loaded: Digest is skipped for Basic, or exit 5 naming it") {
+    // A library of that name that is no library: dlopen fails as for a missing or broken one.
+    const isolated env;
+    const temp_dir libs;
+    libs.write("libcrypto.so.3", "not an ELF file\n", 0644);
+    libs.write("libcrypto.so.1.1", "not an ELF file\n", 0644);
+    auth_proxy_config config;
+    bool basic_offered = false;
+    SUBCASE("Digest and Basic offered: Basic is used") {
+        config.fields = digest_basic_one_field;
+        basic_offered = true;
+    }
+    SUBCASE("Digest only: exit 5, the message names the library") {
+        config.fields = digest_only;
+    }
+    auth_proxy proxy(config);
+    auto options = env.apply(modern_form(proxy_url(proxy.proxy())));
+    options.env.emplace_back("CORKSCREW_AUTH", config.user + ":" + config.password);
+    options.env.emplace_back("LD_LIBRARY_PATH", libs.path());
+    const auto r = run_until_delivered(options, banner.size());
+    INFO(context(r));
+    const auto seen = proxy.seen();
+    if (basic_offered) {
+        CHECK(r.status.code == exit_code::ok);
+        CHECK(r.out == banner);
+        REQUIRE(seen.size() == 2);
+        CHECK(seen[1].authorization == basic(config.user, config.password));
+    } else {
+        CHECK(r.status.code == exit_code::auth_failed);
+        CHECK(is_one_error_line(r.err));
+        CHECK(mentions_all(r.err, {"Digest", "libcrypto"}));
+        CHECK(seen.size() == 1);
+    }
+}
+
 TEST_SUITE_END();
