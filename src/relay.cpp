@@ -94,6 +94,14 @@ net::awaitable<moved> splice_bytes(relay_state& s, byte_stream& from, byte_strea
         if (n > 0) {
             count += static_cast<std::uint64_t>(n);
             s.last_activity = clock::now();
+            if (static_cast<std::size_t>(n) == relay_pipe_bytes)
+                continue;
+            // A short move almost always means the input ran dry (interactive traffic): wait
+            // for more at once rather than spend two calls (a splice that fails with EAGAIN,
+            // FIONREAD) finding that out. If the output was full instead, the input is still
+            // readable, the wait ends at once, and the next splice tells.
+            if (auto ec = co_await from.wait(byte_stream::readiness::readable))
+                co_return moved{moved::read_failed, ec};
             continue;
         }
         if (n == 0)
