@@ -10,9 +10,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 
 using namespace corkscrew_test;
 using namespace std::chrono_literals;
@@ -216,6 +220,57 @@ TEST_CASE("SIGHUP / SIGTERM while relaying: prompt exit, status 128+N or killed 
     CHECK_FALSE(status.timed_out);
     CHECK(((status.exited && status.code == 128 + signal) || status.signal == signal));
     CHECK_FALSE(status.core_dumped);
+}
+
+// The CPU time a process has used so far: the scheduler's own sum where the kernel shows it
+// (/proc/PID/sched, to the microsecond), else utime + stime in clock ticks.
+std::chrono::microseconds cpu_time(pid_t pid) {
+    std::ifstream sched("/proc/" + std::to_string(pid) + "/sched");
+    for (std::string line; std::getline(sched, line);) {
+        if (line.rfind("se.sum_exec_runtime", 0) == 0) {
+            const double ms = std::stod(line.substr(line.find(':') + 1));
+            return std::chrono::microseconds(static_cast<long long>(ms * 1000));
+        }
+    }
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields 14 and 15 (utime, stime) follow the command name, which ends at the last ')'.
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) {
+            utime = std::stoll(field);
+        } else if (i == 15) {
+            stime = std::stoll(field);
+        }
+    }
+    return std::chrono::microseconds((utime + stime) * 1'000'000 / ::sysconf(_SC_CLK_TCK));
+}
+
+TEST_CASE("an idle tunnel costs no CPU: under 1 ms per idle second, with the idle timeout armed") {
+    // The interval is the measurement itself, not a wait for something to happen.
+    constexpr auto idle = 4s;
+    scripted_proxy proxy(script{{{std::string(established) + std::string(banner)}}, then_do::echo});
+    auto options = corkscrew_form(proxy);
+    options.args.insert(options.args.begin(), {"-w", "3600"});
+    child_process child(options);
+    REQUIRE(child.pump_until([&] { return child.out().size() >= banner.size(); }, 10s));
+    const auto before = cpu_time(child.pid());
+    child.pump_until([] { return false; }, idle);
+    const auto used = cpu_time(child.pid()) - before;
+    // Still relaying after the idle spell.
+    child.write_stdin("ping");
+    CHECK(child.pump_until([&] { return child.out().size() >= banner.size() + 4; }, 10s));
+    child.close_stdin();
+    const auto& status = child.wait(run_limit);
+    INFO(context(child));
+    CAPTURE(used.count());
+    CHECK(status.code == exit_code::ok);
+    CHECK(child.out() == std::string(banner) + "ping");
+    const auto tick = std::chrono::microseconds(1'000'000 / ::sysconf(_SC_CLK_TCK));
+    CHECK(used <= std::max<std::chrono::microseconds>(
+                      std::chrono::duration_cast<std::chrono::microseconds>(idle) / 1000, tick));
 }
 
 TEST_CASE("stdout's reader goes away while stdin still flows: exit 0 before stdin ends") {
