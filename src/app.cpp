@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "connect.hpp"
 #include "relay.hpp"
 #include "resolve.hpp"
 #include "tunnel.hpp"
@@ -130,30 +131,21 @@ private:
             co_return fail(failure::proxy_unreachable, "cannot resolve proxy host " + proxy.host +
                                                            reach + ": " + endpoints.err().message);
 
-        tcp::socket socket(io_);
-        abort_ = [&socket] {
-            error_code ignored;
-            socket.close(ignored);
-        };
-        error_code ec = net::error::host_not_found;
-        std::string tried;
-        for (const auto& endpoint : *endpoints) {
-            if (stopping())
-                break;
-            log_.info("connecting to proxy " + name + " at " + endpoint.address().to_string());
-            error_code ignored;
-            socket.close(ignored);
-            co_await socket.async_connect(endpoint, use_awaitable_ec(ec));
-            if (!ec)
-                break;
-            tried = endpoint.address().to_string();
-        }
-        abort_ = nullptr;
-        if (ec || stopping())
+        auto connected = co_await connect_first(
+            interleave_families(*endpoints), connection_attempt_delay,
+            [&](const tcp_endpoint& at) {
+                log_.info("connecting to proxy " + name + " at " + at.address().to_string());
+            },
+            abort_);
+        if (!connected.socket || stopping()) {
+            auto tried = endpoints->empty() ? "" : connected.endpoint.address().to_string();
             co_return fail(failure::proxy_unreachable,
                            "cannot connect to proxy " + name +
                                (tried.empty() || tried == proxy.host ? "" : " (" + tried + ")") +
-                               reach + ": " + ec.message());
+                               reach + ": " + connected.ec.message());
+        }
+        auto socket = std::move(*connected.socket);
+        error_code ec;
         // The tunnel carries interactive traffic (ssh keystrokes): send small writes at once.
         socket.set_option(tcp::no_delay(true), ec);
         auto stream = make_socket_stream(std::move(socket));

@@ -4,10 +4,14 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <memory>
+#include <netinet/in.h>
+#include <stdexcept>
+#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace corkscrew_test;
@@ -47,11 +51,11 @@ std::size_t later_requests(const scripted_proxy& proxy) {
     return n;
 }
 
-// Options that preload the getaddrinfo() shim (tests/support/slow_dns.cpp), under which names
+// Options that preload the getaddrinfo() shim (tests/support/fake_dns.cpp), under which names
 // ending in ".slow.invalid" take 30 s to fail; `mark` is created when such a lookup begins.
-spawn_options with_slow_dns(spawn_options options, const std::string& mark) {
-    const char* shim = std::getenv("CORKSCREW_SLOW_DNS");
-    REQUIRE_MESSAGE(shim != nullptr, "CORKSCREW_SLOW_DNS is not set (run the tests with ctest)");
+spawn_options with_fake_dns(spawn_options options, const std::string& mark) {
+    const char* shim = std::getenv("CORKSCREW_FAKE_DNS");
+    REQUIRE_MESSAGE(shim != nullptr, "CORKSCREW_FAKE_DNS is not set (run the tests with ctest)");
     options.env.emplace_back("LD_PRELOAD", shim);
     options.env.emplace_back("SLOW_DNS_MARK", mark);
     // A sanitized program insists on its runtime coming first among preloaded libraries.
@@ -59,6 +63,55 @@ spawn_options with_slow_dns(spawn_options options, const std::string& mark) {
     options.env.emplace_back("ASAN_OPTIONS", std::string(asan ? asan : "") +
                                                  (asan && *asan ? ":" : "") +
                                                  "verify_asan_link_order=0");
+    return options;
+}
+
+// An address and port on loopback where connecting neither succeeds nor fails: a listener with
+// a full accept queue (backlog 0, one connection waiting), whose kernel drops further SYNs, as a
+// blackholed route or a dead server does. Or, with `refuse`, a bound port nobody listens on.
+class silent_address {
+public:
+    silent_address(const char* ip, std::uint16_t port, bool refuse = false) {
+        sockaddr_in at{};
+        at.sin_family = AF_INET;
+        at.sin_port = htons(port);
+        ::inet_pton(AF_INET, ip, &at.sin_addr);
+        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        const auto* addr = reinterpret_cast<const sockaddr*>(&at);
+        if (listener_ < 0 || ::bind(listener_, addr, sizeof at) != 0)
+            throw std::runtime_error(std::string("cannot bind ") + ip);
+        socklen_t size = sizeof at;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &size);
+        port_ = ntohs(at.sin_port);
+        if (refuse)
+            return;
+        if (::listen(listener_, 0) != 0)
+            throw std::runtime_error("cannot listen");
+        filler_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (::connect(filler_, addr, sizeof at) != 0)
+            throw std::runtime_error("cannot fill the accept queue");
+    }
+    ~silent_address() {
+        ::close(filler_);
+        ::close(listener_);
+    }
+    silent_address(const silent_address&) = delete;
+    silent_address& operator=(const silent_address&) = delete;
+    std::uint16_t port() const { return port_; }
+
+private:
+    std::uint16_t port_ = 0;
+    int listener_ = -1;
+    int filler_ = -1;
+};
+
+// A proxy name that resolves (through the shim) to `addresses`, in that order.
+spawn_options with_addresses(const std::string& addresses, std::uint16_t port,
+                             std::vector<std::string> extra) {
+    auto options = with_fake_dns(
+        modern_form("http://proxy.multi.invalid:" + std::to_string(port), std::move(extra)),
+        "/nonexistent/mark");
+    options.env.emplace_back("MULTI_DNS_ADDRS", addresses);
     return options;
 }
 
@@ -73,7 +126,7 @@ TEST_SUITE_BEGIN("timeout" * doctest::timeout(60));
 TEST_CASE("--connect-timeout covers a DNS lookup that does not answer: exit 7 on time") {
     const temp_file mark_holder("");
     const std::string mark = mark_holder.path() + ".began";
-    child_process child(with_slow_dns(slow_proxy_name({"--connect-timeout", "1"}), mark));
+    child_process child(with_fake_dns(slow_proxy_name({"--connect-timeout", "1"}), mark));
     const auto& status = child.wait(10s);
     INFO(context(child));
     CHECK(::access(mark.c_str(), F_OK) == 0); // the lookup did hang
@@ -83,10 +136,53 @@ TEST_CASE("--connect-timeout covers a DNS lookup that does not answer: exit 7 on
     ::unlink(mark.c_str());
 }
 
+TEST_CASE("a proxy name with several addresses: a silent one costs a fraction of a second") {
+    scripted_proxy proxy(script{{{std::string(established) + std::string(banner)}}});
+    std::string addresses;
+    SUBCASE("the first address drops the SYN: the next is tried beside it after 250 ms") {
+        addresses = "127.0.0.2,127.0.0.1";
+    }
+    SUBCASE("the first two are silent") {
+        addresses = "127.0.0.2,127.0.0.3,127.0.0.1";
+    }
+    SUBCASE("the first refuses: the next is tried at once") {
+        addresses = "127.0.0.4,127.0.0.1";
+    }
+    CAPTURE(addresses);
+    const silent_address dead2("127.0.0.2", proxy.port());
+    const silent_address dead3("127.0.0.3", proxy.port());
+    const silent_address refusing("127.0.0.4", proxy.port(), true);
+    const auto r = run_until_delivered(
+        with_addresses(addresses, proxy.port(), {"-v", "--connect-timeout", "20"}), banner.size());
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(r.out == banner);
+    // Sequential attempts would wait for the kernel's SYN retries (over a minute) or the timeout.
+    CHECK(seconds(r.status.elapsed) < 5.0);
+    for (auto at = addresses.find("127."); at != std::string::npos;
+         at = addresses.find("127.", at + 1))
+        CHECK(mentions_all(r.err, {"at " + addresses.substr(at, 9)}));
+    CHECK(proxy.connection_count() == 1);
+}
+
+TEST_CASE("every address of the proxy name silent: exit 7 at --connect-timeout, naming the proxy") {
+    const silent_address dead2("127.0.0.2", 0);
+    const silent_address dead3("127.0.0.3", dead2.port());
+    const auto port = std::to_string(dead2.port());
+    child_process child(
+        with_addresses("127.0.0.2,127.0.0.3", dead2.port(), {"--connect-timeout", "1"}));
+    const auto& status = child.wait(10s);
+    INFO(context(child));
+    CHECK(status.code == exit_code::timeout);
+    CHECK(seconds(status.elapsed) < 5.0);
+    CHECK(is_one_error_line(child.err()));
+    CHECK(mentions_all(child.err(), {"proxy.multi.invalid:" + port, "--connect-timeout"}));
+}
+
 TEST_CASE("SIGHUP during a DNS lookup that does not answer: prompt exit") {
     const temp_file mark_holder("");
     const std::string mark = mark_holder.path() + ".began";
-    child_process child(with_slow_dns(slow_proxy_name({}), mark));
+    child_process child(with_fake_dns(slow_proxy_name({}), mark));
     REQUIRE(child.pump_until([&] { return ::access(mark.c_str(), F_OK) == 0; }, 10s));
     const double after_signal = signal_and_wait(child, SIGHUP);
     INFO(context(child));
