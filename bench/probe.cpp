@@ -16,6 +16,13 @@
 //   probe direct-upload PORT MIB SECONDS       the no-relay baselines: CONNECT straight to the
 //   probe direct-download PORT MIB SECONDS     endpoint, then dd into / read from the socket;
 //                                              same output as upload and download (RSS, CPU 0)
+//   probe --fdpass upload|download|rtt|startup ...
+//                                              as above, for a tool that hands the tunnel's
+//                                              socket over (corkscrew++ --fdpass): started as ssh
+//                                              starts a ProxyCommand with ProxyUseFdpass yes, its
+//                                              socket taken and its exit awaited, then the work
+//                                              done on that socket as ssh does; same output (the
+//                                              peak RSS 0: the tool is gone during the transfer)
 //
 // Every wait has a deadline (SECONDS for the whole measurement); a tool still running then is
 // killed, and the probe fails with a message on stderr and exit status 1. Linux only (pidfd).
@@ -287,6 +294,62 @@ double median(std::vector<double> values) {
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+// Receives a descriptor as ssh's mm_receive_fd() does: one byte with one SCM_RIGHTS descriptor;
+// -1 when the sender closed its end without sending one.
+int receive_fd(int carrier, clock::time_point deadline) {
+    if (!wait_ready(carrier, POLLIN, deadline))
+        fail("timed out waiting for the tool's socket");
+    char byte = 0;
+    iovec data{&byte, 1};
+    union {
+        cmsghdr align;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control{};
+    msghdr message{};
+    message.msg_iov = &data;
+    message.msg_iovlen = 1;
+    message.msg_control = control.space;
+    message.msg_controllen = sizeof control.space;
+    ssize_t n;
+    while ((n = ::recvmsg(carrier, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    if (n < 0)
+        fail_errno("recvmsg");
+    const cmsghdr* attached = CMSG_FIRSTHDR(&message);
+    if (n == 0 || attached == nullptr || attached->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(attached), sizeof fd);
+    return fd;
+}
+
+// Runs a tool that hands the tunnel's socket over as ssh runs it with ProxyUseFdpass yes: one end
+// of a socket pair as its stdin and stdout, the socket it sends taken, and its exit awaited before
+// the socket is used (ssh waits for its ProxyCommand too). Returns the socket; `cpu` gets the
+// tool's CPU time.
+int passed_socket(const std::vector<std::string>& tool, clock::time_point deadline, double& cpu) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        fail_errno("socketpair");
+    child relay(tool, pair[1], pair[1]);
+    ::close(pair[1]);
+    int fd = receive_fd(pair[0], deadline);
+    ::close(pair[0]);
+    if (!relay.wait_until(deadline)) {
+        if (fd >= 0)
+            ::close(fd);
+        fail("timed out: the tool did not exit after handing its socket over");
+    }
+    if (fd < 0 || !relay.succeeded()) {
+        if (fd >= 0)
+            ::close(fd);
+        fail(std::string(fd < 0 ? "no socket came; " : "") + "the tool ended with " +
+             relay.how_it_ended());
+    }
+    cpu = relay.cpu_seconds();
+    return fd;
+}
+
 void upload(std::uint64_t mib, clock::time_point deadline, const std::vector<std::string>& tool) {
     pipe_pair feed;
     int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -335,29 +398,51 @@ void download(std::uint64_t mib, clock::time_point deadline, const std::vector<s
                 static_cast<unsigned long long>(got), relay.cpu_seconds());
 }
 
-void round_trips(int count, clock::time_point deadline, const std::vector<std::string>& tool) {
-    pipe_pair in, out;
-    child relay(tool, in.read_end, out.write_end);
-    close_fd(in.read_end);
-    close_fd(out.write_end);
+// Times `count` round trips, after the warm-up ones, writing to `to` and reading the echo from
+// `from`; returns the median in microseconds.
+double median_round_trip(int to, int from, int count, clock::time_point deadline) {
     std::string message(rtt_message_bytes, 'x');
     std::string answer(rtt_message_bytes, '\0');
     std::vector<double> micros;
     for (int i = 0; i < rtt_warmup + count; ++i) {
         message[0] = static_cast<char>('a' + i % 26);
         auto start = clock::now();
-        write_exact(in.write_end, message.data(), message.size());
-        read_exact(out.read_end, answer.data(), answer.size(), deadline);
+        write_exact(to, message.data(), message.size());
+        read_exact(from, answer.data(), answer.size(), deadline);
         auto end = clock::now();
         if (answer != message)
             fail("the echo differs from what was sent");
         if (i >= rtt_warmup)
             micros.push_back(std::chrono::duration<double, std::micro>(end - start).count());
     }
+    return median(micros);
+}
+
+void round_trips(int count, clock::time_point deadline, const std::vector<std::string>& tool) {
+    pipe_pair in, out;
+    child relay(tool, in.read_end, out.write_end);
+    close_fd(in.read_end);
+    close_fd(out.write_end);
+    double micros = median_round_trip(in.write_end, out.read_end, count, deadline);
     close_fd(in.write_end);
     close_fd(out.read_end);
     relay.finish();
-    std::printf("%.1f\n", median(micros));
+    std::printf("%.1f\n", micros);
+}
+
+// Reads from fd until the banner's newline has arrived ("up", for a start-up); false at EOF.
+bool banner_arrived(int fd, clock::time_point deadline, std::vector<char>& buffer) {
+    for (;;) {
+        if (!wait_ready(fd, POLLIN, deadline))
+            fail("timed out waiting for the banner");
+        auto n = ::read(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        if (std::find(buffer.data(), buffer.data() + n, '\n') != buffer.data() + n)
+            return true;
+    }
 }
 
 void startup(int count, clock::time_point deadline, const std::vector<std::string>& tool) {
@@ -369,20 +454,10 @@ void startup(int count, clock::time_point deadline, const std::vector<std::strin
         child relay(tool, in.read_end, out.write_end);
         close_fd(in.read_end);
         close_fd(out.write_end);
-        // The banner is one short line: "up" is when its newline has arrived.
-        bool seen = false;
-        while (!seen) {
-            if (!wait_ready(out.read_end, POLLIN, deadline))
-                fail("timed out waiting for the banner");
-            auto n = ::read(out.read_end, buffer.data(), buffer.size());
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                fail("stdout ended before the banner: " +
-                     (relay.wait_until(clock::now() + exit_grace) ? relay.how_it_ended()
-                                                                  : std::string("still running")));
-            seen = std::find(buffer.data(), buffer.data() + n, '\n') != buffer.data() + n;
-        }
+        if (!banner_arrived(out.read_end, deadline, buffer))
+            fail("stdout ended before the banner: " + (relay.wait_until(clock::now() + exit_grace)
+                                                           ? relay.how_it_ended()
+                                                           : std::string("still running")));
         millis.push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
         // Measured; the rest of this start is not: end it at once.
         close_fd(in.write_end);
@@ -425,10 +500,9 @@ int open_tunnel(int port, clock::time_point deadline, std::uint64_t& early_bytes
     }
 }
 
-void direct_upload(int port, std::uint64_t mib, clock::time_point deadline) {
-    auto start = clock::now();
-    std::uint64_t early = 0;
-    int fd = open_tunnel(port, deadline, early);
+// dd writes MIB MiB straight into the tunnel's socket; then, as a relay does at stdin's end, the
+// socket is half-closed and the far end's close awaited.
+void dd_into(int fd, std::uint64_t mib, clock::time_point deadline) {
     int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null_fd < 0)
         fail_errno("/dev/null");
@@ -438,10 +512,16 @@ void direct_upload(int port, std::uint64_t mib, clock::time_point deadline) {
         fail("timed out: dd did not exit");
     if (!dd.succeeded())
         fail("dd ended with " + dd.how_it_ended());
-    // As a relay does at stdin's end: half-close, and wait for the far end to close.
     ::shutdown(fd, SHUT_WR);
     std::vector<char> buffer(read_chunk_bytes);
     read_count(fd, UINT64_MAX, deadline, buffer);
+}
+
+void direct_upload(int port, std::uint64_t mib, clock::time_point deadline) {
+    auto start = clock::now();
+    std::uint64_t early = 0;
+    int fd = open_tunnel(port, deadline, early);
+    dd_into(fd, mib, deadline);
     auto end = clock::now();
     ::close(fd);
     std::printf("%.6f 0 0\n", seconds(end - start).count());
@@ -462,6 +542,57 @@ void direct_download(int port, std::uint64_t mib, clock::time_point deadline) {
                 static_cast<unsigned long long>(got));
 }
 
+void fdpass_upload(std::uint64_t mib, clock::time_point deadline,
+                   const std::vector<std::string>& tool) {
+    auto start = clock::now();
+    double cpu = 0;
+    int fd = passed_socket(tool, deadline, cpu);
+    dd_into(fd, mib, deadline);
+    auto end = clock::now();
+    ::close(fd);
+    std::printf("%.6f 0 %.6f\n", seconds(end - start).count(), cpu);
+}
+
+void fdpass_download(std::uint64_t mib, clock::time_point deadline,
+                     const std::vector<std::string>& tool) {
+    std::vector<char> buffer(read_chunk_bytes);
+    auto start = clock::now();
+    double cpu = 0;
+    int fd = passed_socket(tool, deadline, cpu);
+    auto got = read_count(fd, mib * mebibyte, deadline, buffer);
+    auto end = clock::now();
+    ::close(fd);
+    if (got == 0)
+        fail("the socket ended before any byte arrived");
+    std::printf("%.6f %llu %.6f\n", seconds(end - start).count(),
+                static_cast<unsigned long long>(got), cpu);
+}
+
+void fdpass_round_trips(int count, clock::time_point deadline,
+                        const std::vector<std::string>& tool) {
+    double cpu = 0;
+    int fd = passed_socket(tool, deadline, cpu);
+    double micros = median_round_trip(fd, fd, count, deadline);
+    ::close(fd);
+    std::printf("%.1f\n", micros);
+}
+
+void fdpass_startup(int count, clock::time_point deadline, const std::vector<std::string>& tool) {
+    std::vector<double> millis;
+    std::vector<char> buffer(head_read_bytes);
+    for (int i = 0; i < count; ++i) {
+        auto start = clock::now();
+        double cpu = 0;
+        int fd = passed_socket(tool, deadline, cpu);
+        bool arrived = banner_arrived(fd, deadline, buffer);
+        ::close(fd);
+        if (!arrived)
+            fail("the socket ended before the banner");
+        millis.push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
+    }
+    std::printf("%.3f\n", median(millis));
+}
+
 std::uint64_t number(const char* text, std::uint64_t low, std::uint64_t high) {
     char* end = nullptr;
     errno = 0;
@@ -473,8 +604,8 @@ std::uint64_t number(const char* text, std::uint64_t low, std::uint64_t high) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: probe upload|download MIB SECONDS -- TOOL [ARG...]\n"
-                         "       probe rtt|startup COUNT SECONDS -- TOOL [ARG...]\n"
+    std::fprintf(stderr, "usage: probe [--fdpass] upload|download MIB SECONDS -- TOOL [ARG...]\n"
+                         "       probe [--fdpass] rtt|startup COUNT SECONDS -- TOOL [ARG...]\n"
                          "       probe direct-upload|direct-download PORT MIB SECONDS\n");
     return 2;
 }
@@ -489,11 +620,19 @@ constexpr std::uint64_t max_seconds = 24 * 3600;
 int main(int argc, char** argv) {
     // A tool that closes its stdin early must fail its run, not kill the probe.
     std::signal(SIGPIPE, SIG_IGN);
+    // The tool hands its socket over instead of relaying (corkscrew++ --fdpass).
+    bool fdpass = argc > 1 && std::string_view(argv[1]) == "--fdpass";
+    if (fdpass) {
+        --argc;
+        ++argv;
+    }
     if (argc < 2)
         return usage();
     std::string_view what = argv[1];
     try {
         if (what.starts_with("direct-")) {
+            if (fdpass)
+                return usage();
             if (argc != 5)
                 return usage();
             auto port = static_cast<int>(number(argv[2], 1, 65535));
@@ -513,6 +652,19 @@ int main(int argc, char** argv) {
             number(argv[2], 1, what == "upload" || what == "download" ? max_mib : max_count);
         auto deadline = clock::now() + std::chrono::seconds(number(argv[3], 1, max_seconds));
         std::vector<std::string> tool(argv + 5, argv + argc);
+        if (fdpass) {
+            if (what == "upload")
+                fdpass_upload(amount, deadline, tool);
+            else if (what == "download")
+                fdpass_download(amount, deadline, tool);
+            else if (what == "rtt")
+                fdpass_round_trips(static_cast<int>(amount), deadline, tool);
+            else if (what == "startup")
+                fdpass_startup(static_cast<int>(amount), deadline, tool);
+            else
+                return usage();
+            return 0;
+        }
         if (what == "upload")
             upload(amount, deadline, tool);
         else if (what == "download")

@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include "connect.hpp"
+#include "fdpass.hpp"
 #include "relay.hpp"
 #include "resolve.hpp"
 #include "tunnel.hpp"
@@ -64,6 +65,18 @@ public:
 
 private:
     net::awaitable<void> main_task() {
+        if (cfg_.fdpass) {
+            // Checked before the proxy is asked for anything, so that a wrong set-up costs
+            // nobody a tunnel.
+            if (auto why = why_cannot_carry_fds(STDOUT_FILENO)) {
+                report(fail(failure::usage,
+                            "--fdpass hands the tunnel's socket to ssh over stdout, which must "
+                            "then be a Unix socket (ssh gives one with ProxyUseFdpass yes); "
+                            "stdout is " +
+                                *why));
+                co_return;
+            }
+        }
         start_deadline();
         auto up = co_await set_up_route();
         setup_done_ = true;
@@ -71,6 +84,10 @@ private:
         abort_ = nullptr;
         if (!up) {
             report(up.err());
+            co_return;
+        }
+        if (cfg_.fdpass) {
+            hand_over(*up);
             co_return;
         }
 
@@ -100,6 +117,32 @@ private:
             // A proxy that closes right after its 2xx looks to ssh like a server that hung up;
             // say where it happened.
             log_.warn("warning: " + tunnel_name() + " closed before any data arrived");
+    }
+
+    // Gives the tunnel's socket to ssh: from here on ssh and the proxy talk directly.
+    void hand_over(tunnel& up) {
+        if (!up.leftover.empty()) {
+            report(fail(failure::internal, "the first " + std::to_string(up.leftover.size()) +
+                                               " bytes of " + tunnel_name() +
+                                               " were read with the proxy's answer; ssh would "
+                                               "never get them"));
+            return;
+        }
+        int socket = up.stream->native_handle();
+        if (socket < 0) {
+            report(fail(failure::usage,
+                        tunnel_name() + " has no socket of its own to hand to ssh (--fdpass)"));
+            return;
+        }
+        if (auto ec = pass_socket(STDOUT_FILENO, socket)) {
+            report(fail(failure::relay_io,
+                        "cannot pass the socket of " + tunnel_name() +
+                            " to ssh over stdout (ProxyUseFdpass): " + ec.message()));
+            return;
+        }
+        log_.info("passed the tunnel's socket to ssh (ProxyUseFdpass)");
+        // ssh holds the socket now: closing our descriptor leaves the tunnel up.
+        up.stream->close();
     }
 
     // Resolves, connects and runs the CONNECT exchange with each hop in turn.

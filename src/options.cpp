@@ -34,6 +34,10 @@ Opens a tunnel to DESTHOST:DESTPORT through an HTTP proxy with CONNECT, then cop
 tunnel and the tunnel to stdout, for use as an OpenSSH ProxyCommand:
     ProxyCommand corkscrew++ -x http://proxy.example:3128 %h %p
     ProxyCommand corkscrew++ proxy.example 3128 %h %p ~/.ssh/proxyauth
+With --fdpass and ssh's ProxyUseFdpass, ssh gets the proxy's socket once the tunnel is up and
+talks through it itself; corkscrew++ exits and costs nothing per byte:
+    ProxyCommand corkscrew++ --fdpass -x http://proxy.example:3128 %h %p
+    ProxyUseFdpass yes
 
 Authentication: the strongest scheme both sides speak (Negotiate, Digest, Basic; see --auth).
 Negotiate uses your Kerberos ticket (kinit). For the others, the first source with a password
@@ -45,9 +49,11 @@ list. With AUTHFILE, Basic credentials are sent with the first request, as corks
 otherwise only when the proxy asks for them (407). NTLM is not supported: use Negotiate.
 
 Exit status:
-    0  the relay ended normally (both directions, the idle timeout, or stdout's reader left)
+    0  the relay ended normally (both directions, the idle timeout, or stdout's reader left),
+       or with --fdpass, the tunnel's socket was handed to ssh
     1  internal error
-    2  usage error (bad option, URL, header, host, port or auth file)
+    2  usage error (bad option, URL, header, host, port or auth file; --fdpass without a
+       Unix socket as stdout)
     3  cannot resolve or connect to the proxy
     4  the proxy refused the CONNECT request (non-2xx answer)
     5  proxy authentication failed
@@ -89,6 +95,9 @@ constexpr option_spec option_table[] = {
      "exchange; default 30)"},
     {'w', "idle-timeout", "SEC",
      "end the relay after SEC seconds without traffic either way (default: never)"},
+    {0, "fdpass", "",
+     "once the tunnel is up, hand its socket to ssh over stdout and exit, for ssh's "
+     "ProxyUseFdpass yes (stdout must be a Unix socket)"},
     {'4', "", "", "reach the proxy over IPv4 only"},
     {'6', "", "", "reach the proxy over IPv6 only"},
     {'v', "verbose", "", "say what happens on stderr (-vv: also the request and answer headers)"},
@@ -343,6 +352,14 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         if (!t)
             return t.err();
         cfg.idle_timeout = *t;
+    }
+    if (opts.count("fdpass")) {
+        if (cfg.idle_timeout)
+            return fail(failure::usage, "--idle-timeout does not apply with --fdpass: ssh talks "
+                                        "to the proxy itself, and corkscrew++ is gone");
+        cfg.fdpass = true;
+        // Not a byte of the tunnel may be taken before its socket is handed on.
+        cfg.request.exact = true;
     }
     if (opts.count("4") && opts.count("6"))
         return fail(failure::usage, "-4 and -6 exclude each other");

@@ -28,6 +28,8 @@ struct config {
     ip_family family = ip_family::any;
     relay_path relay = relay_path::automatic; // CORKSCREW_RELAY, a switch for tests and benchmarks
     int verbosity = 0;                        // -1 with -q, +1 per -v
+    // Hand the tunnel's socket to ssh over stdout instead of relaying (ProxyUseFdpass).
+    bool fdpass = false;
 };
 
 struct command_line {

@@ -24,6 +24,13 @@ public:
         co_return r;
     }
 
+    net::awaitable<io_result> peek_some(net::mutable_buffer buffer) override {
+        io_result r;
+        r.bytes = co_await socket_.async_receive(buffer, net::socket_base::message_peek,
+                                                 use_awaitable_ec(r.ec));
+        co_return r;
+    }
+
     net::awaitable<io_result> write_all(net::const_buffer data) override {
         io_result r;
         r.bytes = co_await net::async_write(socket_, data, use_awaitable_ec(r.ec));

@@ -38,6 +38,14 @@ public:
     // Reads what is available, at least one byte, or reports EOF or an error.
     virtual net::awaitable<io_result> read_some(net::mutable_buffer buffer) = 0;
 
+    // Like read_some, but the bytes stay in the stream: the next read returns them again. For
+    // reading the proxy's answer without taking any tunnel byte, when the connection is to be
+    // handed on. A stream that cannot (a TLS session, a test's in-memory stream) reports
+    // operation_not_supported.
+    virtual net::awaitable<io_result> peek_some(net::mutable_buffer) {
+        co_return io_result{net::error::operation_not_supported, 0};
+    }
+
     // Writes all of `data` or reports an error.
     virtual net::awaitable<io_result> write_all(net::const_buffer data) = 0;
 

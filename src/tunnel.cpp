@@ -4,6 +4,7 @@
 #include "auth.hpp"
 #include "text.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace corkscrew {
@@ -145,6 +146,7 @@ private:
     net::awaitable<std::optional<error>> reconnect() {
         enter(tunnel_state::connecting);
         buffer_.clear();
+        peeked_ = 0;
         stream_.reset();
         auto stream = co_await connect_();
         if (!stream)
@@ -176,13 +178,56 @@ private:
         co_return std::nullopt;
     }
 
-    // Appends what the proxy sends next to buffer_.
+    // Appends what the proxy sends next to buffer_. Reading exactly, the bytes peeked at before
+    // are taken first (more is asked for only when all of them belong to the answer), and the
+    // new ones are only peeked at.
     net::awaitable<io_result> read_more() {
         std::array<char, answer_read_chunk> chunk;
-        auto r = co_await stream_->read_some(net::buffer(chunk));
+        if (!options_.exact) {
+            auto r = co_await stream_->read_some(net::buffer(chunk));
+            buffer_.append(chunk.data(), r.bytes);
+            received_for_request_ += r.bytes;
+            co_return r;
+        }
+        if (peeked_ > 0) {
+            auto taken = co_await take_peeked(peeked_);
+            peeked_ = 0;
+            if (taken.ec)
+                co_return taken;
+        }
+        auto r = co_await stream_->peek_some(net::buffer(chunk));
         buffer_.append(chunk.data(), r.bytes);
+        peeked_ = r.bytes;
         received_for_request_ += r.bytes;
         co_return r;
+    }
+
+    // Reading exactly: the first `end` bytes of buffer_ complete the answer's head or body.
+    // Takes those of them still on the connection; the peeked bytes after them are forgotten and
+    // stay there, for the next read or for whoever gets the connection.
+    net::awaitable<io_result> keep_only(std::size_t end) {
+        auto beyond = buffer_.size() - end;
+        // Bytes already taken cannot be put back: they stay, and show as the tunnel's leftover.
+        auto forgotten = std::min(beyond, peeked_);
+        io_result r;
+        if (peeked_ > forgotten)
+            r = co_await take_peeked(peeked_ - forgotten);
+        buffer_.resize(buffer_.size() - forgotten);
+        peeked_ = 0;
+        co_return r;
+    }
+
+    // Takes `count` bytes that were peeked at, and so are in buffer_ (or parsed) already.
+    net::awaitable<io_result> take_peeked(std::size_t count) {
+        std::array<char, answer_read_chunk> chunk;
+        io_result total;
+        while (total.bytes < count && !total.ec) {
+            auto r = co_await stream_->read_some(
+                net::buffer(chunk.data(), std::min(chunk.size(), count - total.bytes)));
+            total.bytes += r.bytes;
+            total.ec = r.ec;
+        }
+        co_return total;
     }
 
     // Reads answers until one is final (1xx interim answers are skipped, RFC 9110 section 15.2).
@@ -198,6 +243,15 @@ private:
                                                         "to CONNECT " +
                                                         target_name_ + ": " + used.err().message);
                 if (*used) {
+                    if (options_.exact) {
+                        auto r = co_await keep_only(*used);
+                        if (r.ec)
+                            co_return fail(failure::bad_answer,
+                                           "proxy " + proxy_name_ +
+                                               " connection failed while reading its answer to "
+                                               "CONNECT " +
+                                               target_name_ + ": " + r.ec.message());
+                    }
                     buffer_.erase(0, *used);
                     break;
                 }
@@ -208,6 +262,10 @@ private:
                                        (buffer_.empty() ? "without answering"
                                                         : "in the middle of its answer") +
                                        " to CONNECT " + target_name_);
+                if (r.ec == net::error::operation_not_supported)
+                    co_return fail(failure::usage, "the connection to proxy " + proxy_name_ +
+                                                       " cannot be read without taking tunnel "
+                                                       "data, which handing it on needs");
                 if (r.ec)
                     co_return fail(failure::bad_answer, "proxy " + proxy_name_ +
                                                             " connection failed while waiting "
@@ -237,6 +295,8 @@ private:
                 auto used = answer.parse_body(buffer_);
                 if (!used)
                     co_return false;
+                if (options_.exact && answer.done() && (co_await keep_only(*used)).ec)
+                    co_return false;
                 buffer_.erase(0, *used);
                 discarded += *used;
                 if (*used > 0)
@@ -261,6 +321,9 @@ private:
     tunnel_state state_ = tunnel_state::init;
     std::unique_ptr<byte_stream> stream_;
     std::string buffer_; // received from the proxy and not consumed yet
+    // Reading exactly: how many of the bytes last appended to buffer_ (some maybe parsed and
+    // erased since) were only peeked at, and are still on the connection.
+    std::size_t peeked_ = 0;
     // Bytes received since the current request was sent (those already buffered included).
     std::size_t received_for_request_ = 0;
 };

@@ -30,11 +30,16 @@ struct request_options {
     // Asks the user for a missing password (auth_settings::ask); empty when no prompt may be
     // shown.
     decltype(auth_settings::ask) ask;
+    // Take no byte past the proxy's final answer from the connection, so that the tunnel's first
+    // bytes are still there when the socket is handed on (--fdpass): each read peeks, then takes
+    // only what belongs to the answer. Needs a stream that can peek.
+    bool exact = false;
 };
 
 struct tunnel {
     std::unique_ptr<byte_stream> stream;
     // Tunnel data that arrived with the proxy's answer; it comes before anything read later.
+    // Always empty with request_options::exact.
     std::string leftover;
 };
 

@@ -33,6 +33,8 @@ RT_USED_PORTS=()
 RT_FAILED=()
 RT_COUNTER=0
 RT_USER=$(id -un)
+# More ssh options for every ssh this test runs (e.g. -o ProxyUseFdpass=yes).
+RT_SSH_EXTRA_OPTS=()
 
 # --- messages ----------------------------------------------------------------
 
@@ -693,6 +695,7 @@ rt_ssh_options() {
         -o ConnectTimeout=30
         -i "$SSH_CLIENT_KEY"
         -p "$SSHD_PORT"
+        "${RT_SSH_EXTRA_OPTS[@]}"
     )
 }
 

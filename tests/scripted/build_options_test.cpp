@@ -40,8 +40,8 @@ TEST_CASE("a Negotiate-only challenge ends cleanly, with or without GSSAPI") {
     INFO(context(r));
     CHECK(r.status.code == exit_code::auth_failed);
     CHECK(is_one_error_line(r.err));
-    CHECK(mentions_all(r.err, {"127.0.0.1:" + std::to_string(proxy.port()), std::string(dest),
-                               "Negotiate"}));
+    CHECK(mentions_all(
+        r.err, {"127.0.0.1:" + std::to_string(proxy.port()), std::string(dest), "Negotiate"}));
     if (negotiate)
         CHECK(r.err.find("it speaks Negotiate, Digest, Basic") != std::string::npos);
     else

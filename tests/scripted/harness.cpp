@@ -1,11 +1,15 @@
 #include "harness.hpp"
 
+#include <doctest/doctest.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -88,6 +92,50 @@ bool mentions_all(const std::string& text, const std::vector<std::string>& parts
         }
     }
     return true;
+}
+
+bool read_until(const owned_fd& fd, std::string& got, std::string_view want,
+                clock::duration limit) {
+    const auto deadline = clock::now() + limit;
+    while (got.find(want) == std::string::npos) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        if (left.count() <= 0) {
+            return false;
+        }
+        pollfd p{fd.get(), POLLIN, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno != EINTR) {
+            return false;
+        }
+        if (n <= 0) {
+            continue;
+        }
+        char buffer[4096];
+        const ssize_t r = ::read(fd.get(), buffer, sizeof buffer);
+        if (r > 0) {
+            got.append(buffer, static_cast<std::size_t>(r));
+        } else if (r == 0 || errno != EINTR) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void write_all(const owned_fd& fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        REQUIRE(n > 0);
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+std::string received(const scripted_proxy& proxy) {
+    const auto records = proxy.records();
+    return records.empty() ? std::string() : records[0].received;
 }
 
 refusing_port::refusing_port() {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <sys/types.h>
+#include <unistd.h>
 #include <vector>
 
 namespace corkscrew_test {
@@ -83,6 +84,35 @@ private:
     int fd_ = -1;
     std::uint16_t port_ = 0;
 };
+
+// A descriptor the test owns, closed at the end of its scope or by reset().
+class owned_fd {
+public:
+    explicit owned_fd(int fd = -1) : fd_(fd) {}
+    ~owned_fd() { reset(); }
+    owned_fd(const owned_fd&) = delete;
+    owned_fd& operator=(const owned_fd&) = delete;
+    int get() const { return fd_; }
+    void reset() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+
+private:
+    int fd_;
+};
+
+// Read from the test's end of the child's stdio (or a socket it handed over) until `got` holds
+// `want`; false on EOF, error or when the limit passes.
+bool read_until(const owned_fd& fd, std::string& got, std::string_view want, clock::duration limit);
+
+// Write a few bytes to the test's end; they fit in any socket or terminal buffer.
+void write_all(const owned_fd& fd, std::string_view bytes);
+
+// The client bytes the destination has received so far, on the first connection.
+std::string received(const scripted_proxy& proxy);
 
 // A file that exists for the life of the object.
 class temp_file {

@@ -149,6 +149,7 @@ TEST_CASE("help and version") {
     REQUIRE(help);
     CHECK(help->what == command_line::action::help);
     CHECK(help->text.find("--connect-timeout") != std::string::npos);
+    CHECK(help->text.find("ProxyUseFdpass yes") != std::string::npos);
     CHECK(help->text.find("Exit status") != std::string::npos);
     auto version = parse({"-V"});
     REQUIRE(version);
@@ -251,4 +252,25 @@ TEST_CASE("--auth") {
     auto bad = parse({"--auth", "ntlm", "-x", "p:1", "h", "1"});
     REQUIRE_FALSE(bad);
     CHECK(bad.err().kind == failure::usage);
+}
+
+TEST_CASE("--fdpass reads the answer exactly; it excludes --idle-timeout") {
+    auto plain = parse({"proxy", "8080", "host", "22"});
+    REQUIRE(plain);
+    CHECK_FALSE(plain->settings.fdpass);
+    CHECK_FALSE(plain->settings.request.exact);
+
+    for (auto args :
+         {std::vector<std::string>{"--fdpass", "proxy", "8080", "host", "22"},
+          std::vector<std::string>{"-x", "http://proxy:8080", "host", "22", "--fdpass"}}) {
+        auto cl = parse(args);
+        REQUIRE(cl);
+        CHECK(cl->settings.fdpass);
+        CHECK(cl->settings.request.exact);
+    }
+
+    auto idle = parse({"--fdpass", "-w", "5", "proxy", "8080", "host", "22"});
+    REQUIRE_FALSE(idle);
+    CHECK(idle.err().kind == failure::usage);
+    CHECK(idle.err().message.find("--fdpass") != std::string::npos);
 }

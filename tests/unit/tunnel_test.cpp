@@ -11,11 +11,22 @@ using namespace corkscrew;
 
 namespace {
 
-// A proxy connection played from a script: each read returns the next piece, then EOF.
+// A proxy connection played from a script: each read returns the next piece, then EOF. A peek
+// returns what is left of the piece at hand, as a socket's returns what has arrived.
 class script_stream final : public byte_stream {
 public:
-    script_stream(std::deque<std::string> pieces, std::string& written)
-        : pieces_(std::move(pieces)), written_(written) {}
+    script_stream(std::deque<std::string> pieces, std::string& written, bool can_peek)
+        : pieces_(std::move(pieces)), written_(written), can_peek_(can_peek) {}
+
+    net::awaitable<io_result> peek_some(net::mutable_buffer buffer) override {
+        if (!can_peek_)
+            co_return io_result{net::error::operation_not_supported, 0};
+        if (pieces_.empty())
+            co_return io_result{net::error::eof, 0};
+        auto n = std::min(pieces_.front().size(), buffer.size());
+        std::memcpy(buffer.data(), pieces_.front().data(), n);
+        co_return io_result{{}, n};
+    }
 
     net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
         if (pieces_.empty())
@@ -48,6 +59,7 @@ public:
 private:
     std::deque<std::string> pieces_;
     std::string& written_;
+    bool can_peek_;
 };
 
 // Splits `s` into pieces of `step` bytes.
@@ -63,9 +75,11 @@ struct run_result {
     std::vector<std::string> requests; // everything written, per connection
 };
 
+enum class reading { as_needed, exactly, exactly_without_peek };
+
 // Runs the exchange against one scripted connection per entry of `connections`.
 run_result run_exchange(std::vector<std::string> connections, const hop& through,
-                        std::size_t step = 1 << 20) {
+                        std::size_t step = 1 << 20, reading how = reading::as_needed) {
     run_result rr;
     rr.requests.reserve(connections.size() + 1);
     std::size_t next = 0;
@@ -74,11 +88,14 @@ run_result run_exchange(std::vector<std::string> connections, const hop& through
             co_return fail(failure::proxy_unreachable, "no more scripted connections");
         rr.requests.emplace_back();
         std::unique_ptr<byte_stream> s =
-            std::make_unique<script_stream>(pieces(connections[next++], step), rr.requests.back());
+            std::make_unique<script_stream>(pieces(connections[next++], step), rr.requests.back(),
+                                            how != reading::exactly_without_peek);
         co_return s;
     };
     net::io_context io;
-    request_options options{"test-agent", {}};
+    request_options options;
+    options.user_agent = "test-agent";
+    options.exact = how != reading::as_needed;
     endpoint_name target{"git.example", 22};
     logger quiet(-1);
     net::co_spawn(
@@ -230,4 +247,63 @@ TEST_CASE("Digest: a stale nonce is answered at once and is no new try") {
           max_auth_tries + 1);
     CHECK(count(rr.requests[0], "nonce=\"two\"") == max_auth_tries);
     CHECK(count(rr.requests[0], "uri=\"git.example:22\"") == max_auth_tries + 1);
+}
+
+TEST_CASE("reading exactly, the tunnel's first bytes stay on the connection") {
+    const std::string banner = "SSH-2.0-x\r\n";
+    const std::string chunked_407 = "HTTP/1.1 407 Proxy Authentication Required\r\n"
+                                    "Proxy-Authenticate: Basic realm=\"test\"\r\n"
+                                    "Transfer-Encoding: chunked\r\n\r\n"
+                                    "4\r\nnope\r\n0\r\n\r\n";
+    const std::string sized_407 = "HTTP/1.1 407 Denied\r\nProxy-Authenticate: Basic realm=\"t\"\r\n"
+                                  "Content-Length: 4\r\n\r\nnope";
+    struct shape {
+        const char* name;
+        std::string answers;
+    };
+    const std::vector<shape> shapes = {
+        {"200", "HTTP/1.1 200 Connection established\r\n\r\n"},
+        {"bare-LF 200 with a header", "HTTP/1.1 200 OK\nVia: 1.1 p\n\n"},
+        {"100 Continue, then 200", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"},
+        {"two interim answers, then 200", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 "
+                                          "Processing\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"},
+        {"407 with a chunked body, then 200", chunked_407 + "HTTP/1.1 200 OK\r\n\r\n"},
+        {"407 with a Content-Length body, then 200", sized_407 + "HTTP/1.1 200 OK\r\n\r\n"},
+    };
+    for (const auto& s : shapes) {
+        for (std::size_t step : {std::size_t{1}, std::size_t{3}, std::size_t{1 << 20}}) {
+            CAPTURE(s.name);
+            CAPTURE(step);
+            auto rr = run_exchange({s.answers + banner}, proxy_with(credentials{"a", "b", "t"}),
+                                   step, reading::exactly);
+            REQUIRE(rr.outcome);
+            REQUIRE_MESSAGE(*rr.outcome, (*rr.outcome ? "" : rr.outcome->err().message));
+            CHECK((*rr.outcome)->leftover.empty());
+            CHECK(tunnel_data(*rr.outcome) == banner);
+            CHECK(rr.requests.size() == 1);
+        }
+    }
+}
+
+TEST_CASE("reading exactly and as needed send the same requests") {
+    const std::string answers = "HTTP/1.1 407 Denied\r\nProxy-Authenticate: Basic realm=\"t\"\r\n"
+                                "Content-Length: 4\r\n\r\nnopeHTTP/1.1 200 OK\r\n\r\nDATA";
+    auto exact = run_exchange({answers}, proxy_with(credentials{"alice", "secret", "test"}), 2,
+                              reading::exactly);
+    auto needed = run_exchange({answers}, proxy_with(credentials{"alice", "secret", "test"}), 2);
+    REQUIRE(*exact.outcome);
+    REQUIRE(*needed.outcome);
+    CHECK(exact.requests == needed.requests);
+    CHECK(count(exact.requests[0], basic_alice) == 1);
+    CHECK((*exact.outcome)->leftover.empty());
+    CHECK(tunnel_data(*exact.outcome) == "DATA");
+    CHECK(tunnel_data(*needed.outcome) == "DATA");
+}
+
+TEST_CASE("reading exactly on a connection that cannot be peeked at: a usage error") {
+    auto rr = run_exchange({"HTTP/1.1 200 OK\r\n\r\nDATA"}, proxy_with(std::nullopt), 1 << 20,
+                           reading::exactly_without_peek);
+    REQUIRE_FALSE(*rr.outcome);
+    CHECK(rr.outcome->err().kind == failure::usage);
+    CHECK(rr.outcome->err().message.find("proxy.test:3128") != std::string::npos);
 }
