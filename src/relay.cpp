@@ -85,8 +85,12 @@ bool is_pipe(int fd) {
 
 // Moves bytes with splice(2), which needs a pipe on one side: the kernel hands pages from one
 // descriptor to the other and no byte passes through this process.
+//
+// After a short move, `dry_when_short` says to wait for more input at once, as fits a direction
+// where the input is the slow side (the tunnel, for ssh's interactive traffic): one call fewer
+// per round trip. Otherwise what waits in the input tells which side to wait for.
 net::awaitable<moved> splice_bytes(relay_state& s, byte_stream& from, byte_stream& to,
-                                   std::uint64_t& count) {
+                                   std::uint64_t& count, bool dry_when_short) {
     const int in = from.native_handle(), out = to.native_handle();
     for (;;) {
         auto n = ::splice(in, nullptr, out, nullptr, relay_pipe_bytes,
@@ -96,19 +100,20 @@ net::awaitable<moved> splice_bytes(relay_state& s, byte_stream& from, byte_strea
             s.last_activity = clock::now();
             if (static_cast<std::size_t>(n) == relay_pipe_bytes)
                 continue;
-            // A short move almost always means the input ran dry (interactive traffic): wait
-            // for more at once rather than spend two calls (a splice that fails with EAGAIN,
-            // FIONREAD) finding that out. If the output was full instead, the input is still
-            // readable, the wait ends at once, and the next splice tells.
-            if (auto ec = co_await from.wait(byte_stream::readiness::readable))
-                co_return moved{moved::read_failed, ec};
-            continue;
-        }
-        if (n == 0)
+            // A short move: the input ran dry (interactive traffic) or the output filled up (a
+            // bulk transfer). Either way the next splice would most likely fail with EAGAIN.
+            if (dry_when_short) {
+                // Wrong guess (the output was full): the input is still readable, the wait ends
+                // at once, and the next splice tells.
+                if (auto ec = co_await from.wait(byte_stream::readiness::readable))
+                    co_return moved{moved::read_failed, ec};
+                continue;
+            }
+        } else if (n == 0) {
             co_return moved{moved::eof, {}};
-        if (errno == EINTR)
+        } else if (errno == EINTR) {
             continue;
-        if (errno != EAGAIN) {
+        } else if (errno != EAGAIN) {
             // splice reports the failing side only through the error: EPIPE and ECONNRESET
             // on the way out, anything else taken as the reading side's.
             error_code ec(errno, boost::system::system_category());
@@ -125,17 +130,22 @@ net::awaitable<moved> splice_bytes(relay_state& s, byte_stream& from, byte_strea
     }
 }
 
-// Moves bytes one way by the path chosen for it. `splice_by_default` is what the benchmark
-// (bench/run) showed to be faster for this direction when both paths can serve.
+enum class direction { upload, download };
+
+// Moves bytes one way by the path chosen for it: in `automatic`, what the benchmark (bench/run)
+// showed faster for that direction when both paths can serve.
 net::awaitable<moved> move_bytes(relay_state& s, byte_stream& from, byte_stream& to,
-                                 std::uint64_t& count, const char*& how, bool splice_by_default) {
+                                 std::uint64_t& count, const char*& how, direction d) {
+    // Download: splice from the socket into the stdout pipe beat the copy. Upload: the copy kept
+    // the 64-byte round trip shorter; splice from the stdin pipe used less CPU per GiB.
+    const bool splice_by_default = d == direction::download;
     bool pipe_side = is_pipe(from.native_handle()) || is_pipe(to.native_handle());
     bool can_splice = from.native_handle() >= 0 && to.native_handle() >= 0 && pipe_side;
     bool wanted = s.options.path == relay_path::splice ||
                   (s.options.path == relay_path::automatic && splice_by_default);
     if (can_splice && wanted) {
         how = "splice";
-        co_return co_await splice_bytes(s, from, to, count);
+        co_return co_await splice_bytes(s, from, to, count, d == direction::download);
     }
     how = "copy";
     co_return co_await copy_bytes(s, from, to, count);
@@ -143,8 +153,8 @@ net::awaitable<moved> move_bytes(relay_state& s, byte_stream& from, byte_stream&
 
 // stdin -> tunnel, then half-close the tunnel.
 net::awaitable<void> copy_up(relay_state& s) {
-    // Upload: a read/write loop with a large buffer beat splice from the stdin pipe.
-    auto m = co_await move_bytes(s, s.local_in, s.tunnel, s.outcome.sent, s.outcome.sent_by, false);
+    auto m = co_await move_bytes(s, s.local_in, s.tunnel, s.outcome.sent, s.outcome.sent_by,
+                                 direction::upload);
     if (s.stopping)
         co_return;
     if (m.how == moved::read_failed)
@@ -168,9 +178,8 @@ net::awaitable<void> copy_down(relay_state& s, std::string leftover) {
     }
     s.last_activity = clock::now();
     if (m.how == moved::eof)
-        // Download: splice from the socket into the stdout pipe beat the copy.
         m = co_await move_bytes(s, s.tunnel, s.local_out, s.outcome.received, s.outcome.received_by,
-                                true);
+                                direction::download);
     if (s.stopping)
         co_return;
     if (m.how == moved::read_failed) {

@@ -14,6 +14,24 @@ namespace corkscrew {
 
 namespace {
 
+// Writes what the descriptor takes at once, then the rest asynchronously. A small interactive
+// write then completes here, without the round through the event loop (a poll of the reactor)
+// that an asynchronous operation's completion costs on every round trip.
+template <class Stream>
+net::awaitable<io_result> write_now_then_wait(Stream& stream, net::const_buffer data) {
+    io_result r;
+    if (!stream.non_blocking())
+        stream.non_blocking(true, r.ec);
+    if (!r.ec)
+        r.bytes = stream.write_some(data, r.ec);
+    if (r.ec == net::error::would_block || r.ec == net::error::try_again)
+        r.ec = {};
+    if (r.ec || r.bytes == data.size())
+        co_return r;
+    r.bytes += co_await net::async_write(stream, data + r.bytes, use_awaitable_ec(r.ec));
+    co_return r;
+}
+
 class socket_stream final : public byte_stream {
 public:
     explicit socket_stream(net::ip::tcp::socket socket) : socket_(std::move(socket)) {}
@@ -32,9 +50,7 @@ public:
     }
 
     net::awaitable<io_result> write_all(net::const_buffer data) override {
-        io_result r;
-        r.bytes = co_await net::async_write(socket_, data, use_awaitable_ec(r.ec));
-        co_return r;
+        co_return co_await write_now_then_wait(socket_, data);
     }
 
     net::awaitable<error_code> shutdown_send() override {
@@ -115,8 +131,7 @@ public:
             r.ec = net::error::broken_pipe;
             co_return r;
         }
-        r.bytes = co_await net::async_write(descriptor_, data, use_awaitable_ec(r.ec));
-        co_return r;
+        co_return co_await write_now_then_wait(descriptor_, data);
     }
 
     net::awaitable<error_code> shutdown_send() override {
