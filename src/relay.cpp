@@ -1,5 +1,7 @@
 #include "relay.hpp"
 
+#include "relay_fd.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,8 +12,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 
 namespace corkscrew {
 
@@ -78,83 +78,9 @@ net::awaitable<moved> copy_bytes(relay_state& s, byte_stream& from, byte_stream&
     }
 }
 
-bool is_pipe(int fd) {
-    struct stat st {};
-    return fd >= 0 && ::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
-}
-
-// Moves bytes with splice(2), which needs a pipe on one side: the kernel hands pages from one
-// descriptor to the other and no byte passes through this process.
-//
-// After a short move, `dry_when_short` says to wait for more input at once, as fits a direction
-// where the input is the slow side (the tunnel, for ssh's interactive traffic): one call fewer
-// per round trip. Otherwise what waits in the input tells which side to wait for.
-net::awaitable<moved> splice_bytes(relay_state& s, byte_stream& from, byte_stream& to,
-                                   std::uint64_t& count, bool dry_when_short) {
-    const int in = from.native_handle(), out = to.native_handle();
-    for (;;) {
-        auto n = ::splice(in, nullptr, out, nullptr, relay_pipe_bytes,
-                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (n > 0) {
-            count += static_cast<std::uint64_t>(n);
-            s.last_activity = clock::now();
-            if (static_cast<std::size_t>(n) == relay_pipe_bytes)
-                continue;
-            // A short move: the input ran dry (interactive traffic) or the output filled up (a
-            // bulk transfer). Either way the next splice would most likely fail with EAGAIN.
-            if (dry_when_short) {
-                // Wrong guess (the output was full): the input is still readable, the wait ends
-                // at once, and the next splice tells.
-                if (auto ec = co_await from.wait(byte_stream::readiness::readable))
-                    co_return moved{moved::read_failed, ec};
-                continue;
-            }
-        } else if (n == 0) {
-            co_return moved{moved::eof, {}};
-        } else if (errno == EINTR) {
-            continue;
-        } else if (errno != EAGAIN) {
-            // splice reports the failing side only through the error: EPIPE and ECONNRESET
-            // on the way out, anything else taken as the reading side's.
-            error_code ec(errno, boost::system::system_category());
-            bool write_side = errno == EPIPE || (errno == ECONNRESET && is_pipe(in));
-            co_return moved{write_side ? moved::write_failed : moved::read_failed, ec};
-        }
-        // Nothing to read, or no room to write: what waits in the input tells which.
-        int waiting = 0;
-        ::ioctl(in, FIONREAD, &waiting);
-        auto ec = waiting > 0 ? co_await to.wait(byte_stream::readiness::writable)
-                              : co_await from.wait(byte_stream::readiness::readable);
-        if (ec)
-            co_return moved{waiting > 0 ? moved::write_failed : moved::read_failed, ec};
-    }
-}
-
-enum class direction { upload, download };
-
-// Moves bytes one way by the path chosen for it: in `automatic`, what the benchmark (bench/run)
-// showed faster for that direction when both paths can serve.
-net::awaitable<moved> move_bytes(relay_state& s, byte_stream& from, byte_stream& to,
-                                 std::uint64_t& count, const char*& how, direction d) {
-    // Download: splice from the socket into the stdout pipe beat the copy. Upload: the copy kept
-    // the 64-byte round trip shorter; splice from the stdin pipe used less CPU per GiB.
-    const bool splice_by_default = d == direction::download;
-    bool pipe_side = is_pipe(from.native_handle()) || is_pipe(to.native_handle());
-    bool can_splice = from.native_handle() >= 0 && to.native_handle() >= 0 && pipe_side;
-    bool wanted = s.options.path == relay_path::splice ||
-                  (s.options.path == relay_path::automatic && splice_by_default);
-    if (can_splice && wanted) {
-        how = "splice";
-        co_return co_await splice_bytes(s, from, to, count, d == direction::download);
-    }
-    how = "copy";
-    co_return co_await copy_bytes(s, from, to, count);
-}
-
 // stdin -> tunnel, then half-close the tunnel.
 net::awaitable<void> copy_up(relay_state& s) {
-    auto m = co_await move_bytes(s, s.local_in, s.tunnel, s.outcome.sent, s.outcome.sent_by,
-                                 direction::upload);
+    auto m = co_await copy_bytes(s, s.local_in, s.tunnel, s.outcome.sent);
     if (s.stopping)
         co_return;
     if (m.how == moved::read_failed)
@@ -178,8 +104,7 @@ net::awaitable<void> copy_down(relay_state& s, std::string leftover) {
     }
     s.last_activity = clock::now();
     if (m.how == moved::eof)
-        m = co_await move_bytes(s, s.tunnel, s.local_out, s.outcome.received, s.outcome.received_by,
-                                direction::download);
+        m = co_await copy_bytes(s, s.tunnel, s.local_out, s.outcome.received);
     if (s.stopping)
         co_return;
     if (m.how == moved::read_failed) {
@@ -258,10 +183,13 @@ net::awaitable<relay_outcome> relay(byte_stream& local_in, byte_stream& local_ou
                                     const relay_options& options) {
     auto executor = co_await net::this_coro::executor;
     relay_state s{local_in, local_out, tunnel, options, net::steady_timer(executor), {}};
-    // Larger pipes: more bytes per wake-up on both paths. Refusal (a lower system limit) is fine.
+    // Larger pipes: more bytes per wake-up on both paths. Refusal (a lower system limit, or no
+    // pipe at all) is fine.
     for (int fd : {local_in.native_handle(), local_out.native_handle()})
-        if (is_pipe(fd))
+        if (fd >= 0)
             ::fcntl(fd, F_SETPIPE_SZ, relay_pipe_bytes);
+    if (auto fast = co_await relay_descriptors(local_in, local_out, tunnel, leftover, options))
+        co_return std::move(*fast);
     std::vector<net::awaitable<void>> tasks;
     tasks.push_back(upload(s));
     tasks.push_back(download(s, std::move(leftover)));

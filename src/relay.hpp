@@ -15,10 +15,12 @@ namespace corkscrew {
 // calls, small enough that two of them are nothing next to the process.
 inline constexpr std::size_t relay_buffer_bytes = 128 * 1024;
 
-// How bytes move in a direction. `automatic` takes, per direction, the path the benchmark showed
-// faster: splice(2) for tunnel -> stdout when stdout is a pipe (ssh gives a ProxyCommand pipes),
-// a buffered copy otherwise and for stdin -> tunnel. The others force one path wherever it can
-// serve, for tests and measurements (CORKSCREW_RELAY=copy|splice).
+// How bytes move. `automatic`: when stdin, stdout and the tunnel are pipes or sockets (as ssh
+// gives a ProxyCommand), the descriptor loop of relay_fd.hpp, which moves interactive traffic by
+// read/write and bulk data by splice(2) through the pipe side; otherwise (a terminal, a file, a
+// stream without a descriptor) the portable read/write path over the streams. `copy` forces the
+// portable path, `splice` the descriptor loop with splice wherever a pipe allows it; both for
+// tests and measurements (CORKSCREW_RELAY=copy|splice).
 enum class relay_path { automatic, copy, splice };
 
 // The size stdin's and stdout's pipes are raised to: fewer, larger transfers per wake-up. 1 MiB
@@ -38,9 +40,9 @@ struct relay_outcome {
     std::uint64_t received = 0; // tunnel -> stdout, leftover included
     bool idle_expired = false;
     bool tunnel_ended = false; // the far end closed its side (EOF)
-    // How each direction moved its bytes ("splice" or "copy"), for -v.
-    const char* sent_by = "copy";
-    const char* received_by = "copy";
+    // How each direction moved its bytes ("read/write", "splice" or both), for -v.
+    const char* sent_by = "read/write";
+    const char* received_by = "read/write";
     std::optional<error> failure;
 };
 
