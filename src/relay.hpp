@@ -15,8 +15,9 @@ namespace corkscrew {
 // calls, small enough that two of them are nothing next to the process.
 inline constexpr std::size_t relay_buffer_bytes = 128 * 1024;
 
-// How bytes move. `automatic`: when stdin, stdout and the tunnel are pipes or sockets (as ssh
-// gives a ProxyCommand), the descriptor loop of relay_fd.hpp, which moves interactive traffic by
+// How bytes move. `automatic`: when the tunnel is a socket and stdin and stdout are pipes or
+// sockets (as ssh gives a ProxyCommand), regular files or /dev/null, the descriptor loop of
+// relay_fd.hpp, which moves interactive traffic by
 // read/write and bulk data by splice(2) through the pipe side; otherwise (a terminal, a file, a
 // stream without a descriptor) the portable read/write path over the streams. `copy` forces the
 // portable path, `splice` the descriptor loop with splice wherever a pipe allows it; both for

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace corkscrew {
@@ -26,13 +27,31 @@ using clock = std::chrono::steady_clock;
 // interrupts the next wait instead of being noticed at the next packet (the pselect pattern).
 constexpr std::array stop_signals{SIGHUP, SIGTERM, SIGINT};
 
+// A splice that moves less than this means the traffic has turned interactive, where read/write
+// costs less per round trip; a read that fills the whole buffer (relay_buffer_bytes) turns a
+// direction to splice. The gap between the two keeps a transfer from switching back and forth.
+constexpr std::size_t interactive_bytes = 16 * 1024;
+
 // After an interrupted wait, how many turns the event loop gets to run the signal's handler,
 // which closes the streams; another signal interrupting the wait changes nothing.
 constexpr int signal_turns = 3;
 
-bool pipe_or_socket(int fd) {
+// What the loop can do with a descriptor.
+enum class kind {
+    pollable,     // a pipe or a socket: waited for
+    always_ready, // a regular file or /dev/null: never blocks, never waited for
+    unsuited,     // a terminal (a read returns one line of several), anything else
+};
+
+kind kind_of(int fd) {
     struct stat st {};
-    return fd >= 0 && ::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    if (fd < 0 || ::fstat(fd, &st) != 0)
+        return kind::unsuited;
+    if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+        return kind::pollable;
+    if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)))
+        return kind::always_ready;
+    return kind::unsuited;
 }
 
 bool is_pipe(int fd) {
@@ -105,6 +124,8 @@ struct flow {
 
     int from;
     int to;
+    // Regular files and /dev/null: never waited for, so never marked blocked.
+    bool from_polled = true, to_polled = true;
     bool can_splice;    // a pipe on one side
     bool splice_always; // CORKSCREW_RELAY=splice
     std::uint64_t& count;
@@ -141,7 +162,7 @@ struct flow {
                 // A pipe or socket read returns all that was there: the next byte comes with a
                 // new edge. Not so the end: a hang-up already reported stays pending, with no
                 // edge to come, so then the next read must go and find it.
-                readable = hung_up;
+                readable = hung_up || !from_polled;
             else if (can_splice)
                 // A full buffer: bulk data, which splice moves without copying it twice.
                 splicing = true;
@@ -160,7 +181,7 @@ struct flow {
         auto n = ::write(to, buffer.get() + head, tail - head);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
-                writable = errno == EINTR;
+                writable = errno == EINTR || !to_polled;
                 return errno == EINTR ? step::moved : step::blocked;
             }
             error = errno;
@@ -170,7 +191,7 @@ struct flow {
         count += static_cast<std::uint64_t>(n);
         head += static_cast<std::size_t>(n);
         if (head < tail)
-            writable = false; // a partial write: the output is full
+            writable = !to_polled; // a partial write: the output is full
         else
             head = tail = 0;
         return step::moved;
@@ -187,6 +208,8 @@ struct flow {
             used_splice = true;
             activity = clock::now();
             count += static_cast<std::uint64_t>(n);
+            if (static_cast<std::size_t>(n) < interactive_bytes)
+                splicing = splice_always;
             return step::moved;
         }
         if (n == 0) {
@@ -208,19 +231,17 @@ struct flow {
 
     // After a refused splice: the input ran dry, or the output is full. What waits in the input
     // tells which (bytes that arrive meanwhile bring an event, which makes both sides worth
-    // trying again). Dry, the traffic has turned interactive: back to read/write.
+    // trying again).
     void blocked_side() {
-        if (waiting(from) > 0) {
-            writable = false;
-        } else {
-            readable = false;
-            splicing = splice_always;
-        }
+        if (waiting(from) > 0)
+            writable = !to_polled;
+        else
+            readable = !from_polled;
     }
 
     step failed_read(int& error) {
         if (errno == EAGAIN) {
-            readable = false;
+            readable = !from_polled;
             return step::blocked;
         }
         if (errno == EINTR)
@@ -245,11 +266,13 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
                   std::string& leftover, const relay_options& options) {
     const int in = local_in.native_handle(), out = local_out.native_handle(),
               sock = tunnel.native_handle();
-    if (options.path == relay_path::copy || !pipe_or_socket(in) || !pipe_or_socket(out) ||
-        !pipe_or_socket(sock))
+    const kind in_kind = kind_of(in), out_kind = kind_of(out);
+    if (options.path == relay_path::copy || in_kind == kind::unsuited ||
+        out_kind == kind::unsuited || kind_of(sock) != kind::pollable)
         co_return std::nullopt;
     descriptor_set events;
-    if (!events.add(in, EPOLLIN, stdin_tag) || !events.add(out, EPOLLOUT, stdout_tag) ||
+    if ((in_kind == kind::pollable && !events.add(in, EPOLLIN, stdin_tag)) ||
+        (out_kind == kind::pollable && !events.add(out, EPOLLOUT, stdout_tag)) ||
         !events.add(sock, EPOLLIN | EPOLLOUT | EPOLLRDHUP, tunnel_tag))
         co_return std::nullopt;
     for (int fd : {in, out, sock})
@@ -259,6 +282,8 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
     const bool splice_always = options.path == relay_path::splice;
     flow up{in, sock, is_pipe(in), splice_always, outcome.sent};
     flow down{sock, out, is_pipe(out), splice_always, outcome.received};
+    up.from_polled = in_kind == kind::pollable;
+    down.to_polled = out_kind == kind::pollable;
     for (flow* f : {&up, &down}) {
         f->size = std::max(relay_buffer_bytes, f == &down ? leftover.size() : 0);
         // Not zeroed: only the pages reads fill count towards the memory the process holds.
@@ -323,7 +348,8 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
                 down_done = true;
                 moved = true;
                 outcome.tunnel_ended = true;
-                events.remove(out);
+                if (down.to_polled)
+                    events.remove(out);
                 co_await local_out.shutdown_send();
                 break;
             case flow::step::read_failed:
