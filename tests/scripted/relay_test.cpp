@@ -93,6 +93,42 @@ TEST_CASE("200 and 4 MiB with zero bytes in the same write: stdout is exactly th
     CHECK(byte_diff(r.out, data) == "");
 }
 
+TEST_CASE("-v says how bytes moved: bulk by splice, a few bytes by read/write, as the path asks") {
+    // The suite runs once per path (CORKSCREW_RELAY, inherited by the program).
+    const char* forced = std::getenv("CORKSCREW_RELAY");
+    const std::string path = forced && *forced ? forced : "auto";
+    std::size_t size = 0;
+    SUBCASE("4 MiB down a pipe") {
+        size = 4 * mib;
+    }
+    SUBCASE("100 bytes") {
+        size = 100;
+    }
+    CAPTURE(path);
+    CAPTURE(size);
+    const std::string data = random_bytes(size, 9);
+    scripted_proxy proxy(
+        script{{{std::string(established)}, {data, segment_gap}}, then_do::half_close});
+    auto options = corkscrew_form(proxy);
+    options.args.insert(options.args.begin(), "-v");
+    const auto r = run(options, {}, run_limit);
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::ok);
+    CHECK(byte_diff(r.out, data) == "");
+    const std::string received = " bytes received (";
+    const auto at = r.err.find(std::to_string(size) + received);
+    REQUIRE(at != std::string::npos);
+    const auto how = r.err.substr(at + std::to_string(size).size() + received.size());
+    const auto shown = how.substr(0, how.find(')'));
+    if (path == "copy" || (path == "auto" && size < mib))
+        CHECK(shown == "read/write");
+    else if (path == "splice")
+        CHECK(shown == "splice");
+    else
+        // Read/write until a read fills the buffer, then splice.
+        CHECK(shown == "read/write and splice");
+}
+
 TEST_CASE("stdin and stdout as regular files") {
     const std::string upload = random_bytes(256 * 1024, 5);
     const std::string download = random_bytes(300 * 1024, 6);
