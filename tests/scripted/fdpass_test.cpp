@@ -2,6 +2,8 @@
 // ProxyUseFdpass yes, with every byte the proxy sent after its answer still on it.
 #include "harness.hpp"
 
+#include "../support/fd_receive.hpp"
+
 #include <doctest/doctest.h>
 
 #include <poll.h>
@@ -16,38 +18,6 @@ using namespace corkscrew_test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Receives a descriptor as ssh's mm_receive_fd() does: a one-byte read with one SCM_RIGHTS
-// descriptor. -1 when the program closed its end without sending one, or the limit passed.
-int receive_fd(const owned_fd& carrier, clock::duration limit) {
-    pollfd p{carrier.get(), POLLIN, 0};
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(limit).count();
-    if (::poll(&p, 1, static_cast<int>(ms)) <= 0) {
-        return -1;
-    }
-    char byte = 1;
-    iovec data{&byte, 1};
-    union {
-        cmsghdr align;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control{};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control.space;
-    message.msg_controllen = sizeof control.space;
-    if (::recvmsg(carrier.get(), &message, MSG_CMSG_CLOEXEC) != 1) {
-        return -1;
-    }
-    const cmsghdr* attached = CMSG_FIRSTHDR(&message);
-    if (attached == nullptr || attached->cmsg_level != SOL_SOCKET ||
-        attached->cmsg_type != SCM_RIGHTS || attached->cmsg_len != CMSG_LEN(sizeof(int))) {
-        return -1;
-    }
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(attached), sizeof fd);
-    return fd;
-}
 
 // A proxy that answers each request with the next of `answers` (the last one in the same write
 // as the destination's banner), then echoes what the client sends.
@@ -98,7 +68,7 @@ struct fdpass_run {
 void check_handed_over(scripted_proxy& proxy, std::vector<std::string> extra = {},
                        std::vector<std::pair<std::string, std::string>> env = {}) {
     fdpass_run run(proxy, std::move(extra), std::move(env));
-    const owned_fd tunnel(receive_fd(run.carrier, 10s));
+    const owned_fd tunnel(receive_fd(run.carrier.get(), 10000));
     const auto& status = run.child->wait(run_limit);
     INFO(context(*run.child));
     REQUIRE(tunnel.get() >= 0);
@@ -162,7 +132,7 @@ TEST_CASE("--fdpass: 407 with a body kept alive, then 200: the retry's tunnel by
 TEST_CASE("--fdpass -v says that the socket went to ssh") {
     scripted_proxy proxy(answer_each({{{std::string(established)}}}));
     fdpass_run run(proxy, {"-v"});
-    const owned_fd tunnel(receive_fd(run.carrier, 10s));
+    const owned_fd tunnel(receive_fd(run.carrier.get(), 10000));
     const auto& status = run.child->wait(run_limit);
     INFO(context(*run.child));
     CHECK(tunnel.get() >= 0);
@@ -197,7 +167,7 @@ TEST_CASE("--fdpass and a refusal: exit 4, no descriptor sent") {
     scripted_proxy proxy(
         script{{{"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"}}, then_do::close});
     fdpass_run run(proxy);
-    const owned_fd tunnel(receive_fd(run.carrier, 10s));
+    const owned_fd tunnel(receive_fd(run.carrier.get(), 10000));
     const auto& status = run.child->wait(run_limit);
     INFO(context(*run.child));
     CHECK(tunnel.get() < 0);

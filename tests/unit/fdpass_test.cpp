@@ -1,5 +1,7 @@
 #include "fdpass.hpp"
 
+#include "../support/fd_receive.hpp"
+
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -32,30 +34,6 @@ fd_pair unix_pair() {
     int fds[2];
     REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
     return {{fds[0]}, {fds[1]}};
-}
-
-// Receives a descriptor as ssh's mm_receive_fd() does: one byte, one SCM_RIGHTS descriptor.
-int receive_fd(int over) {
-    char byte = 1;
-    iovec data{&byte, 1};
-    union {
-        cmsghdr align;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control{};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control.space;
-    message.msg_controllen = sizeof control.space;
-    if (::recvmsg(over, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1)
-        return -1;
-    cmsghdr* attached = CMSG_FIRSTHDR(&message);
-    if (attached == nullptr || attached->cmsg_type != SCM_RIGHTS ||
-        attached->cmsg_len != CMSG_LEN(sizeof(int)))
-        return -1;
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(attached), sizeof fd);
-    return fd;
 }
 
 bool same_file(int a, int b) {
@@ -91,7 +69,7 @@ TEST_CASE("the socket arrives with one byte, in blocking mode") {
     owned tcp{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)};
     REQUIRE(tcp.fd >= 0);
     CHECK_FALSE(pass_socket(carrier.a.fd, tcp.fd));
-    owned got{receive_fd(carrier.b.fd)};
+    owned got{corkscrew_test::receive_fd(carrier.b.fd, 0)};
     REQUIRE(got.fd >= 0);
     CHECK(got.fd != tcp.fd);
     CHECK(same_file(got.fd, tcp.fd));
