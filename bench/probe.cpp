@@ -26,6 +26,8 @@
 //
 // Every wait has a deadline (SECONDS for the whole measurement); a tool still running then is
 // killed, and the probe fails with a message on stderr and exit status 1. Linux only (pidfd).
+#include "../tests/support/fd_receive.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -294,33 +296,12 @@ double median(std::vector<double> values) {
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-// Receives a descriptor as ssh's mm_receive_fd() does: one byte with one SCM_RIGHTS descriptor;
-// -1 when the sender closed its end without sending one.
+// Receives the descriptor the tool hands over, as ssh's mm_receive_fd() does (the test suite's
+// receiver); -1 when the tool closed its end without sending one.
 int receive_fd(int carrier, clock::time_point deadline) {
     if (!wait_ready(carrier, POLLIN, deadline))
         fail("timed out waiting for the tool's socket");
-    char byte = 0;
-    iovec data{&byte, 1};
-    union {
-        cmsghdr align;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control{};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control.space;
-    message.msg_controllen = sizeof control.space;
-    ssize_t n;
-    while ((n = ::recvmsg(carrier, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-    }
-    if (n < 0)
-        fail_errno("recvmsg");
-    const cmsghdr* attached = CMSG_FIRSTHDR(&message);
-    if (n == 0 || attached == nullptr || attached->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd = -1;
-    std::memcpy(&fd, CMSG_DATA(attached), sizeof fd);
-    return fd;
+    return corkscrew_test::receive_fd(carrier, 0);
 }
 
 // Runs a tool that hands the tunnel's socket over as ssh runs it with ProxyUseFdpass yes: one end
