@@ -147,15 +147,54 @@ private:
 
     // Resolves, connects and runs the CONNECT exchange with each hop in turn.
     net::awaitable<result<tunnel>> set_up_route() {
-        const auto& first = cfg_.path.hops.front();
-        connector connect = [this, &first]() { return connect_to_proxy(first.proxy); };
-        auto t = co_await open_tunnel(connect, first, cfg_.path.destination, cfg_.request, log_);
+        const auto last = cfg_.path.hops.size() - 1;
+        auto t = co_await tunnel_through(last, cfg_.path.destination);
         if (!t && deadline_passed_)
             co_return fail(failure::timeout, "no tunnel to " + authority(cfg_.path.destination) +
-                                                 " via proxy " + authority(first.proxy) +
-                                                 " within " + seconds_text(cfg_.connect_timeout) +
+                                                 " via " + route_text() + " within " +
+                                                 seconds_text(cfg_.connect_timeout) +
                                                  " (--connect-timeout)");
         co_return t;
+    }
+
+    // The tunnel through hop `k` to `target`: the destination for the last hop, else the next
+    // hop's proxy. A failure names the hop when there are several.
+    net::awaitable<result<tunnel>> tunnel_through(std::size_t k, const endpoint_name& target) {
+        const auto& through = cfg_.path.hops[k];
+        connector connect = [this, k]() { return reach_hop(k); };
+        auto options = cfg_.request;
+        if (k > 0)
+            // -H headers may carry a token for the corporate proxy; the far ones do not get it.
+            options.extra_headers.clear();
+        auto t = co_await open_tunnel(connect, through, target, options, log_);
+        if (!t && cfg_.path.hops.size() > 1 && !t.err().message.starts_with("hop "))
+            co_return fail(t.err().kind, "hop " + std::to_string(k + 1) + " of " +
+                                             std::to_string(cfg_.path.hops.size()) + ": " +
+                                             t.err().message);
+        co_return t;
+    }
+
+    // A new connection to hop `k`'s proxy: TCP for the nearest, else a tunnel through the hops
+    // before it; then TLS for an https:// proxy.
+    net::awaitable<result<std::unique_ptr<byte_stream>>> reach_hop(std::size_t k) {
+        const auto& to = cfg_.path.hops[k];
+        std::unique_ptr<byte_stream> stream;
+        if (k == 0) {
+            auto connected = co_await connect_to_proxy(to.proxy);
+            if (!connected)
+                co_return connected.err();
+            stream = std::move(*connected);
+        } else {
+            auto t = co_await tunnel_through(k - 1, to.proxy);
+            if (!t)
+                co_return t.err();
+            // What came after the previous proxy's 2xx is the start of this proxy's answer.
+            stream = make_prefixed_stream(std::move(t->stream), std::move(t->leftover));
+        }
+        if (to.tls)
+            co_return fail(failure::usage, "proxy " + authority(to.proxy) +
+                                               ": https:// proxies are not supported yet");
+        co_return std::move(stream);
     }
 
     net::awaitable<result<std::unique_ptr<byte_stream>>>
@@ -215,8 +254,15 @@ private:
     }
 
     std::string tunnel_name() const {
-        return "tunnel to " + authority(cfg_.path.destination) + " via proxy " +
-               authority(cfg_.path.hops.front().proxy);
+        return "tunnel to " + authority(cfg_.path.destination) + " via " + route_text();
+    }
+
+    // "proxy A:3128", or "proxies A:3128 -> B:8080" for a chain.
+    std::string route_text() const {
+        std::string text = cfg_.path.hops.size() > 1 ? "proxies " : "proxy ";
+        for (std::size_t i = 0; i < cfg_.path.hops.size(); ++i)
+            text += (i > 0 ? " -> " : "") + authority(cfg_.path.hops[i].proxy);
+        return text;
     }
 
     void report(const error& e) {

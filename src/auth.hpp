@@ -64,12 +64,8 @@ struct auth_settings {
     std::string proxy_host; // Negotiate's service is HTTP@proxy_host
     std::string proxy_name; // "host:port", for messages and prompts
     std::string target;     // the CONNECT authority, Digest's uri
-    // Asks the user for what `creds` lacks (the password, maybe the user name) when a scheme
-    // needs it; empty when no prompt may be shown.
-    std::function<std::optional<credentials>(const std::string& proxy_name,
-                                             const std::optional<credentials>& partial,
-                                             std::string& why_not)>
-        ask;
+    // Asks for what `creds` lacks when a scheme needs it; empty when no prompt may be shown.
+    password_source ask;
 };
 
 // Chooses the scheme for the proxy's challenges and keeps it for the rest of the exchange.

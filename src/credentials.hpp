@@ -3,6 +3,8 @@
 
 #include "error.hpp"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,13 @@ struct credentials {
     // The password does not outlive its holder in memory.
     ~credentials();
 };
+
+// Asks the user for what `partial` lacks (the password, maybe the user name) once the proxy
+// `proxy_name` wants credentials: the last source, after the files and the environment. Fills
+// `why_not` when it has nothing to give.
+using password_source = std::function<std::optional<credentials>(
+    const std::string& proxy_name, const std::optional<credentials>& partial,
+    std::string& why_not)>;
 
 // Overwrites a string that held a secret (with a store the compiler may not drop).
 void wipe(std::string& secret);

@@ -80,7 +80,8 @@ result<std::chrono::milliseconds> parse_seconds(const std::string& text, const c
 // Every option, in the order --help lists them.
 constexpr option_spec option_table[] = {
     {'x', "proxy", "URL",
-     "proxy URL: http://[user[:password]@]host[:port] (port 8080 when not given)"},
+     "proxy URL: http[s]://[user[:password]@]host[:port] (port 8080 for http, 443 for https); "
+     "repeat for a chain of proxies, the nearest first"},
     {0, "auth-file", "FILE",
      "read proxy credentials from FILE (user:password, or lines 'proxy HOST[:PORT] "
      "user:password')"},
@@ -88,7 +89,8 @@ constexpr option_spec option_table[] = {
     {0, "auth", "SCHEME",
      "authentication scheme: basic, digest, negotiate or any (default: any, the strongest "
      "offered)"},
-    {'H', "header", "'NAME: VALUE'", "add a header to the CONNECT request (repeatable)"},
+    {'H', "header", "'NAME: VALUE'",
+     "add a header to the CONNECT request to the nearest proxy (repeatable)"},
     {'A', "user-agent", "STRING", "User-Agent of the CONNECT request"},
     {0, "connect-timeout", "SEC",
      "give up if the tunnel is not up within SEC seconds (resolve, connect and CONNECT "
@@ -147,21 +149,26 @@ result<auth_choice> parse_auth_choice(const std::string& text) {
 
 // The credentials for `proxy` from the sources in their documented order; the prompt, last,
 // happens only when the proxy asks (see make_prompt).
+// Credentials that name no proxy (CORKSCREW_AUTH, an auth file's plain user:password line) are
+// for the nearest proxy only: the one a user behind it means, and sending them further would give
+// them to a server they were never meant for.
 result<std::optional<credentials>> find_credentials(const endpoint_name& proxy,
                                                     const std::optional<credentials>& from_url,
                                                     const std::optional<std::string>& auth_file,
                                                     const std::optional<std::string>& netrc_file,
-                                                    const env_lookup& env) {
+                                                    const env_lookup& env, bool nearest) {
     if (from_url && from_url->has_password)
         return from_url;
     if (auth_file) {
         auto file = load_auth_file(*auth_file);
         if (!file)
             return file.err();
+        if (!nearest)
+            file->fallback.reset();
         if (auto c = file->lookup(proxy))
             return c;
     }
-    if (auto v = env("CORKSCREW_AUTH")) {
+    if (auto v = nearest ? env("CORKSCREW_AUTH") : std::nullopt) {
         auto c = parse_credentials(*v, "CORKSCREW_AUTH");
         if (!c)
             return c.err();
@@ -182,9 +189,8 @@ result<std::optional<credentials>> find_credentials(const endpoint_name& proxy,
 // then, so that a netrc unfit for use disturbs no run that does not need it), then a prompt on
 // the terminal (or through SSH_ASKPASS) for the password of the user named so far, or of the
 // login user.
-decltype(request_options::ask) make_late_source(const env_lookup& env,
-                                                const endpoint_name& proxy_at, bool netrc_done,
-                                                logger log) {
+password_source make_late_source(const env_lookup& env, const endpoint_name& proxy_at,
+                                 bool netrc_done, logger log) {
     auto where = prompt_env_from(env);
     auto login = env("USER");
     if (!login || login->empty())
@@ -248,8 +254,9 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
 
     std::vector<std::string> args = opts.arguments;
 
-    hop first;
-    std::optional<credentials> from_url;
+    // The hops in order, each with the credentials its URL carries.
+    std::vector<hop> hops;
+    std::vector<std::optional<credentials>> from_url;
     std::optional<std::string> auth_file;
     if (opts.count("auth-file"))
         auth_file = *opts.last("auth-file");
@@ -258,13 +265,20 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         if (args.size() != 2)
             return fail(failure::usage, "with -x, give DESTHOST DESTPORT (got " +
                                             std::to_string(args.size()) + " arguments)");
-        cl.proxy_args.push_back(*opts.last("proxy"));
-        auto url = parse_proxy_url(cl.proxy_args.back());
-        if (!url)
-            return url.err();
-        first.proxy = url->server;
-        from_url = url->userinfo;
-        if (url->password_in_url)
+        bool password_shown = false;
+        for (const auto& text : opts.all("proxy")) {
+            cl.proxy_args.push_back(text);
+            auto url = parse_proxy_url(text);
+            if (!url)
+                return url.err();
+            hop h;
+            h.proxy = url->server;
+            h.tls = url->scheme == "https";
+            hops.push_back(std::move(h));
+            from_url.push_back(url->userinfo);
+            password_shown = password_shown || url->password_in_url;
+        }
+        if (password_shown)
             cl.warnings.push_back("a password on the command line can be read by other users "
                                   "in the process list; prefer --auth-file or CORKSCREW_AUTH");
     } else if (args.size() == 4 || args.size() == 5) {
@@ -275,14 +289,17 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         auto port = parse_port(args[1]);
         if (!port)
             return port.err();
-        first.proxy = {*host, *port};
+        hop h;
+        h.proxy = {*host, *port};
         if (args.size() == 5) {
             if (auth_file)
                 return fail(failure::usage, "give the auth file either as AUTHFILE or with "
                                             "--auth-file, not both");
             auth_file = args[4];
-            first.preemptive_basic = true;
+            h.preemptive_basic = true;
         }
+        hops.push_back(std::move(h));
+        from_url.emplace_back();
         args.erase(args.begin(), args.begin() + 2);
         args.resize(2);
     } else if (args.size() == 2) {
@@ -301,13 +318,18 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     std::optional<std::string> netrc_file;
     if (opts.count("netrc-file"))
         netrc_file = *opts.last("netrc-file");
-    auto creds = find_credentials(first.proxy, from_url, auth_file, netrc_file, env);
-    if (!creds)
-        return creds.err();
-    first.creds = *creds;
-    // corkscrew sends its auth file's credentials with the first request; so does the same form.
-    first.preemptive_basic = first.preemptive_basic && first.creds && first.creds->has_password &&
-                             first.creds->source.rfind("auth file", 0) == 0;
+    for (std::size_t i = 0; i < hops.size(); ++i) {
+        auto& h = hops[i];
+        auto creds = find_credentials(h.proxy, from_url[i], auth_file, netrc_file, env, i == 0);
+        if (!creds)
+            return creds.err();
+        h.creds = *creds;
+        // corkscrew sends its auth file's credentials with the first request; so does the same
+        // form.
+        h.preemptive_basic = h.preemptive_basic && h.creds && h.creds->has_password &&
+                             h.creds->source.rfind("auth file", 0) == 0;
+        h.ask = make_late_source(env, h.proxy, netrc_file.has_value(), logger(cfg.verbosity));
+    }
     if (opts.count("auth")) {
         auto choice = parse_auth_choice(*opts.last("auth"));
         if (!choice)
@@ -323,9 +345,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
             return fail(failure::usage, "invalid CORKSCREW_RELAY '" + printable(*path) +
                                             "' (want copy, splice or auto)");
     }
-    cfg.request.ask =
-        make_late_source(env, first.proxy, netrc_file.has_value(), logger(cfg.verbosity));
-    cfg.path.hops.push_back(std::move(first));
+    cfg.path.hops = std::move(hops);
 
     cfg.request.user_agent = opts.count("user-agent")
                                  ? *opts.last("user-agent")
@@ -357,6 +377,11 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         if (cfg.idle_timeout)
             return fail(failure::usage, "--idle-timeout does not apply with --fdpass: ssh talks "
                                         "to the proxy itself, and corkscrew++ is gone");
+        for (const auto& h : cfg.path.hops)
+            if (h.tls)
+                return fail(failure::usage,
+                            "--fdpass cannot hand over a TLS session: proxy " + authority(h.proxy) +
+                                " is https://, and ssh would get encrypted bytes it cannot read");
         cfg.fdpass = true;
         // Not a byte of the tunnel may be taken before its socket is handed on.
         cfg.request.exact = true;

@@ -5,6 +5,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <cstring>
+#include <string>
+
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -176,7 +180,58 @@ private:
     bool open_ = true;
 };
 
+// A stream whose first bytes were already read from it: bytes of the next hop's answer that came
+// with the previous proxy's 2xx.
+class prefixed_stream final : public byte_stream {
+public:
+    prefixed_stream(std::unique_ptr<byte_stream> inner, std::string prefix)
+        : inner_(std::move(inner)), prefix_(std::move(prefix)) {}
+
+    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
+        if (prefix_.empty())
+            co_return co_await inner_->read_some(buffer);
+        co_return io_result{{}, take(buffer, true)};
+    }
+
+    net::awaitable<io_result> peek_some(net::mutable_buffer buffer) override {
+        if (prefix_.empty())
+            co_return co_await inner_->peek_some(buffer);
+        co_return io_result{{}, take(buffer, false)};
+    }
+
+    net::awaitable<io_result> write_all(net::const_buffer data) override {
+        co_return co_await inner_->write_all(data);
+    }
+    net::awaitable<error_code> shutdown_send() override {
+        co_return co_await inner_->shutdown_send();
+    }
+    void close() override { inner_->close(); }
+
+    // Only once the prefix is gone may bytes bypass this object (splice, a handed-over socket).
+    int native_handle() override { return prefix_.empty() ? inner_->native_handle() : -1; }
+    net::awaitable<error_code> wait(readiness r) override { co_return co_await inner_->wait(r); }
+
+private:
+    std::size_t take(net::mutable_buffer buffer, bool consume) {
+        auto n = std::min(buffer.size(), prefix_.size());
+        std::memcpy(buffer.data(), prefix_.data(), n);
+        if (consume)
+            prefix_.erase(0, n);
+        return n;
+    }
+
+    std::unique_ptr<byte_stream> inner_;
+    std::string prefix_;
+};
+
 } // namespace
+
+std::unique_ptr<byte_stream> make_prefixed_stream(std::unique_ptr<byte_stream> inner,
+                                                  std::string prefix) {
+    if (prefix.empty())
+        return inner;
+    return std::make_unique<prefixed_stream>(std::move(inner), std::move(prefix));
+}
 
 std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket) {
     return std::make_unique<socket_stream>(std::move(socket));

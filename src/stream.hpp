@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <system_error>
 
 namespace corkscrew {
@@ -70,6 +71,11 @@ public:
 
 // A connected TCP socket.
 std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket);
+
+// `inner`, read after `prefix`: bytes already taken from it that belong to whoever reads next.
+// Returns `inner` itself when there are none.
+std::unique_ptr<byte_stream> make_prefixed_stream(std::unique_ptr<byte_stream> inner,
+                                                  std::string prefix);
 
 // One of the process's standard descriptors, which must be open (main makes sure of it).
 // Shutting down stdout's sending direction lets its reader see EOF: the descriptor is replaced by

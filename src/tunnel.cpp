@@ -51,7 +51,7 @@ public:
         if (auto e = co_await reconnect())
             co_return std::move(*e);
         auth_step auth(auth_settings{options_.auth, hop_.creds, hop_.preemptive_basic,
-                                     hop_.proxy.host, proxy_name_, target_name_, options_.ask},
+                                     hop_.proxy.host, proxy_name_, target_name_, hop_.ask},
                        log_);
         std::optional<std::string> authorization = auth.preemptive();
         // The credentials in it go from memory however the exchange ends.

@@ -27,9 +27,6 @@ struct request_options {
     std::string user_agent;
     std::vector<header_field> extra_headers;
     auth_choice auth = auth_choice::any;
-    // Asks the user for a missing password (auth_settings::ask); empty when no prompt may be
-    // shown.
-    decltype(auth_settings::ask) ask;
     // Take no byte past the proxy's final answer from the connection, so that the tunnel's first
     // bytes are still there when the socket is handed on (--fdpass): each read peeks, then takes
     // only what belongs to the answer. Needs a stream that can peek.

@@ -107,9 +107,9 @@ result<proxy_url> parse_proxy_url(std::string_view text) {
     } else {
         url.scheme = "http";
     }
-    if (url.scheme != "http")
-        return fail(failure::usage,
-                    "unsupported proxy scheme '" + url.scheme + "' (want http://host:port)");
+    if (url.scheme != "http" && url.scheme != "https")
+        return fail(failure::usage, "unsupported proxy scheme '" + printable(url.scheme) +
+                                        "' (want http://host:port or https://host:port)");
     // The userinfo ends at the last '@', so a password may hold '@' and '/' unencoded.
     if (auto at = rest.rfind('@'); at != std::string_view::npos) {
         auto info = rest.substr(0, at);
@@ -160,7 +160,7 @@ result<proxy_url> parse_proxy_url(std::string_view text) {
     if (!h)
         return h.err();
     url.server.host = *h;
-    url.server.port = default_http_proxy_port;
+    url.server.port = url.scheme == "https" ? default_https_proxy_port : default_http_proxy_port;
     if (!port.empty()) {
         auto p = parse_port(port);
         if (!p)

@@ -34,14 +34,17 @@ result<endpoint_name> parse_destination(std::string_view host, std::string_view 
 // The port an http:// proxy URL without one is taken to mean (the common corporate proxy port).
 inline constexpr std::uint16_t default_http_proxy_port = 8080;
 
+// The port of an https:// proxy URL without one (curl's choice too).
+inline constexpr std::uint16_t default_https_proxy_port = 443;
+
 struct proxy_url {
-    std::string scheme; // "http"
+    std::string scheme; // "http" or "https", lowercase
     endpoint_name server;
     std::optional<credentials> userinfo;
     bool password_in_url = false;
 };
 
-// http://[user[:password]@]host[:port][/] with percent-decoded userinfo; "host:port" alone is
+// http[s]://[user[:password]@]host[:port][/] with percent-decoded userinfo; "host:port" alone is
 // taken as http. Messages about a bad URL show it with the password masked.
 result<proxy_url> parse_proxy_url(std::string_view text);
 

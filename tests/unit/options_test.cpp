@@ -230,7 +230,7 @@ TEST_CASE("~/.netrc is read only when the proxy asks, and a bad one does not sto
     REQUIRE(cl);
     CHECK_FALSE(cl->settings.path.hops[0].creds);
     std::string why;
-    auto late = cl->settings.request.ask("proxy.test:3128", std::nullopt, why);
+    auto late = cl->settings.path.hops[0].ask("proxy.test:3128", std::nullopt, why);
     REQUIRE(late);
     CHECK(late->user == "alice");
     CHECK(late->password == "fromnetrc");
@@ -238,7 +238,7 @@ TEST_CASE("~/.netrc is read only when the proxy asks, and a bad one does not sto
     ::chmod((home + "/.netrc").c_str(), 0644);
     auto loose = parse({"-q", "-x", "http://proxy.test:3128", "h", "1"}, env);
     REQUIRE(loose);
-    CHECK_FALSE(loose->settings.request.ask("proxy.test:3128", std::nullopt, why));
+    CHECK_FALSE(loose->settings.path.hops[0].ask("proxy.test:3128", std::nullopt, why));
     std::remove((home + "/.netrc").c_str());
     ::rmdir(home.c_str());
 }

@@ -114,7 +114,11 @@ std::string tunnel_data(const result<tunnel>& t) {
 }
 
 hop proxy_with(std::optional<credentials> creds, bool preemptive = false) {
-    return hop{{"proxy.test", 3128}, std::move(creds), preemptive};
+    hop h;
+    h.proxy = {"proxy.test", 3128};
+    h.creds = std::move(creds);
+    h.preemptive_basic = preemptive;
+    return h;
 }
 
 const std::string basic_alice = "Proxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n"; // alice:secret
