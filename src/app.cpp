@@ -148,6 +148,7 @@ private:
     // Resolves, connects and runs the CONNECT exchange with each hop in turn.
     net::awaitable<result<tunnel>> set_up_route() {
         const auto last = cfg_.path.hops.size() - 1;
+        log_.info("route to " + authority(cfg_.path.destination) + ": " + route_text());
         auto t = co_await tunnel_through(last, cfg_.path.destination);
         if (!t && deadline_passed_)
             co_return fail(failure::timeout, "no tunnel to " + authority(cfg_.path.destination) +

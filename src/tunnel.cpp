@@ -95,6 +95,17 @@ public:
                               head.ignored_problem);
                 co_return tunnel{std::move(stream_), std::move(buffer_)};
             }
+            if (head.status == 401 && authorization)
+                // tinyproxy answers a wrong Basic password with 401 instead of 407: a rejection
+                // of the credentials all the same, and no challenge to answer again.
+                co_return failed(fail(failure::auth_failed,
+                                      "proxy " + proxy_name_ + " rejected the " +
+                                          std::string(auth.scheme()) + " credentials" +
+                                          (auth.credentials_source().empty()
+                                               ? ""
+                                               : " (from " + auth.credentials_source() + ")") +
+                                          " for CONNECT to " + target_name_ + ": " +
+                                          head.status_line()));
             if (head.status != 407)
                 co_return failed(
                     fail(failure::proxy_refused, "proxy " + proxy_name_ + " refused CONNECT to " +

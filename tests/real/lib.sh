@@ -278,7 +278,7 @@ rt_squid_helper() {
 }
 
 # rt_start_squid [--auth HTPASSWD_FILE] [--digest DIGEST_FILE]
-#                [--negotiate KEYTAB] [--deny-port PORT]...
+#                [--negotiate KEYTAB] [--deny-port PORT]... [--log-auth]
 # Start squid on a free port allowing CONNECT to any port, except the ports
 # given with --deny-port. With any of --auth (Basic, basic_ncsa_auth,
 # HTPASSWD_FILE from rt_htpasswd), --digest (Digest, digest_file_auth,
@@ -287,11 +287,14 @@ rt_squid_helper() {
 # only authenticated users may CONNECT. Several schemes may be given: squid
 # then offers each, weakest first (Basic, Digest, Negotiate), so that a client
 # taking the first challenge it sees takes the weakest.
+# With --log-auth, SQUID_AUTH_LOG gets each request's method, URL, user and
+# Proxy-Authorization header as received, to show which credentials came.
 # Sets SQUID_PORT, SQUID_DIR, SQUID_ACCESS_LOG, SQUID_CACHE_LOG, SQUID_PID.
 rt_start_squid() {
-    local auth_file="" digest_file="" keytab="" deny_ports=() squid env=()
+    local auth_file="" digest_file="" keytab="" deny_ports=() squid env=() log_auth=0
     while (($#)); do
         case $1 in
+            --log-auth) log_auth=1; shift ;;
             --auth) auth_file=$2; shift 2 ;;
             --digest) digest_file=$2; shift 2 ;;
             --negotiate) keytab=$2; shift 2 ;;
@@ -312,6 +315,11 @@ rt_start_squid() {
         echo "visible_hostname corkscrew-test"
         echo "pid_filename $SQUID_DIR/squid.pid"
         echo "access_log stdio:$SQUID_ACCESS_LOG"
+        if ((log_auth)); then
+            SQUID_AUTH_LOG=$SQUID_DIR/auth.log
+            echo "logformat authheaders %rm %ru user=%un auth=[%{Proxy-Authorization}>h]"
+            echo "access_log stdio:$SQUID_AUTH_LOG authheaders"
+        fi
         echo "cache_log $SQUID_CACHE_LOG"
         echo "cache_store_log none"
         echo "netdb_filename none"
@@ -545,15 +553,17 @@ rt_kinit() {
 
 # --- tinyproxy ----------------------------------------------------------------
 
-# rt_start_tinyproxy [--connect-port PORT]...
+# rt_start_tinyproxy [--connect-port PORT]... [--basic-auth USER PASSWORD]
 # Start tinyproxy on a free port; with --connect-port, CONNECT is allowed to
-# those ports only (tinyproxy's ConnectPort), else to every port.
+# those ports only (tinyproxy's ConnectPort), else to every port; with
+# --basic-auth, only USER with PASSWORD (Basic) may use it.
 # Sets TINYPROXY_PORT, TINYPROXY_DIR, TINYPROXY_LOG, TINYPROXY_PID.
 rt_start_tinyproxy() {
-    local connect_ports=() tinyproxy p
+    local connect_ports=() tinyproxy p basic=()
     while (($#)); do
         case $1 in
             --connect-port) connect_ports+=("$2"); shift 2 ;;
+            --basic-auth) basic=("$2" "$3"); shift 3 ;;
             *) rt_die "rt_start_tinyproxy: unknown argument $1" ;;
         esac
     done
@@ -576,6 +586,9 @@ rt_start_tinyproxy() {
         for p in "${connect_ports[@]}"; do
             echo "ConnectPort $p"
         done
+        if ((${#basic[@]})); then
+            echo "BasicAuth ${basic[0]} ${basic[1]}"
+        fi
     } >"$conf"
     if ((EUID == 0)); then
         # tinyproxy started as root switches to `nobody`.

@@ -194,6 +194,22 @@ TEST_CASE("a wrong password is tried at most max_auth_tries times") {
     CHECK(count(rr.requests[0], basic_alice) == max_auth_tries);
 }
 
+TEST_CASE("401 to credentials is their rejection (tinyproxy), 401 to none a refusal") {
+    const std::string challenge = "HTTP/1.1 407 Auth\r\nProxy-Authenticate: Basic realm=\"t\"\r\n"
+                                  "Content-Length: 0\r\n\r\n";
+    const std::string unauthorized = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+    auto rejected =
+        run_exchange({challenge + unauthorized}, proxy_with(credentials{"alice", "secret", "t"}));
+    REQUIRE_FALSE(*rejected.outcome);
+    CHECK(rejected.outcome->err().kind == failure::auth_failed);
+    CHECK(rejected.outcome->err().message.find("401 Unauthorized") != std::string::npos);
+    CHECK(count(rejected.requests[0], basic_alice) == 1);
+
+    auto refused = run_exchange({unauthorized}, proxy_with(std::nullopt));
+    REQUIRE_FALSE(*refused.outcome);
+    CHECK(refused.outcome->err().kind == failure::proxy_refused);
+}
+
 TEST_CASE("preemptive Basic counts as the first try") {
     auto rr = run_exchange({"HTTP/1.1 200 OK\r\n\r\n"},
                            proxy_with(credentials{"alice", "secret", "auth file"}, true));
