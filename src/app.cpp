@@ -147,8 +147,19 @@ private:
 
     // Resolves, connects and runs the CONNECT exchange with each hop in turn.
     net::awaitable<result<tunnel>> set_up_route() {
+        log_.info("route to " + authority(cfg_.path.destination) + ": " + route_text() + " (" +
+                  cfg_.route_reason + ")");
+        if (cfg_.path.hops.empty()) {
+            auto connected = co_await connect_to_proxy(cfg_.path.destination);
+            if (!connected && deadline_passed_)
+                co_return fail(failure::timeout,
+                               "no connection to " + authority(cfg_.path.destination) + " within " +
+                                   seconds_text(cfg_.connect_timeout) + " (--connect-timeout)");
+            if (!connected)
+                co_return connected.err();
+            co_return tunnel{std::move(*connected), {}};
+        }
         const auto last = cfg_.path.hops.size() - 1;
-        log_.info("route to " + authority(cfg_.path.destination) + ": " + route_text());
         auto t = co_await tunnel_through(last, cfg_.path.destination);
         if (!t && deadline_passed_)
             co_return fail(failure::timeout, "no tunnel to " + authority(cfg_.path.destination) +
@@ -198,32 +209,37 @@ private:
         co_return std::move(stream);
     }
 
+    // A TCP connection to the nearest proxy, or to the destination when the route has no proxy.
     net::awaitable<result<std::unique_ptr<byte_stream>>>
     connect_to_proxy(const endpoint_name& proxy) {
+        const bool direct = cfg_.path.hops.empty();
+        const std::string what = direct ? "destination " : "proxy ";
         auto name = authority(proxy);
-        auto reach = " to reach " + authority(cfg_.path.destination);
+        auto reach = direct ? std::string(" (no proxy: " + cfg_.route_reason + ")")
+                            : " to reach " + authority(cfg_.path.destination);
         if (stopping())
             co_return fail(failure::proxy_unreachable,
-                           "stopped before connecting to proxy " + name);
+                           "stopped before connecting to " + what + name);
 
         resolver names(io_.get_executor());
         abort_ = [&names] { names.cancel(); };
         auto endpoints = co_await names.resolve(proxy.host, proxy.port, cfg_.family);
         abort_ = nullptr;
         if (!endpoints)
-            co_return fail(failure::proxy_unreachable, "cannot resolve proxy host " + proxy.host +
-                                                           reach + ": " + endpoints.err().message);
+            co_return fail(failure::proxy_unreachable, "cannot resolve " + what + "host " +
+                                                           proxy.host + reach + ": " +
+                                                           endpoints.err().message);
 
         auto connected = co_await connect_first(
             interleave_families(*endpoints), connection_attempt_delay,
             [&](const tcp_endpoint& at) {
-                log_.info("connecting to proxy " + name + " at " + at.address().to_string());
+                log_.info("connecting to " + what + name + " at " + at.address().to_string());
             },
             abort_);
         if (!connected.socket || stopping()) {
             auto tried = endpoints->empty() ? "" : connected.endpoint.address().to_string();
             co_return fail(failure::proxy_unreachable,
-                           "cannot connect to proxy " + name +
+                           "cannot connect to " + what + name +
                                (tried.empty() || tried == proxy.host ? "" : " (" + tried + ")") +
                                reach + ": " + connected.ec.message());
         }
@@ -255,11 +271,15 @@ private:
     }
 
     std::string tunnel_name() const {
+        if (cfg_.path.hops.empty())
+            return "connection to " + authority(cfg_.path.destination) + " (direct)";
         return "tunnel to " + authority(cfg_.path.destination) + " via " + route_text();
     }
 
-    // "proxy A:3128", or "proxies A:3128 -> B:8080" for a chain.
+    // "proxy A:3128", or "proxies A:3128 -> B:8080" for a chain, or "direct".
     std::string route_text() const {
+        if (cfg_.path.hops.empty())
+            return "direct";
         std::string text = cfg_.path.hops.size() > 1 ? "proxies " : "proxy ";
         for (std::size_t i = 0; i < cfg_.path.hops.size(); ++i)
             text += (i > 0 ? " -> " : "") + authority(cfg_.path.hops[i].proxy);

@@ -9,6 +9,7 @@
 #include "prompt.hpp"
 
 #include "argv.hpp"
+#include "proxy_env.hpp"
 
 #include <boost/version.hpp>
 
@@ -100,6 +101,12 @@ constexpr option_spec option_table[] = {
     {0, "fdpass", "",
      "once the tunnel is up, hand its socket to ssh over stdout and exit, for ssh's "
      "ProxyUseFdpass yes (stdout must be a Unix socket)"},
+    {0, "no-env", "",
+     "take no proxy from the environment (CORKSCREW_PROXY, https_proxy, all_proxy, "
+     "http_proxy, no_proxy)"},
+    {0, "require-proxy", "",
+     "fail instead of connecting directly when no proxy applies (none set, or no_proxy "
+     "matches)"},
     {'4', "", "", "reach the proxy over IPv4 only"},
     {'6', "", "", "reach the proxy over IPv6 only"},
     {'v', "verbose", "", "say what happens on stderr (-vv: also the request and answer headers)"},
@@ -223,6 +230,60 @@ password_source make_late_source(const env_lookup& env, const endpoint_name& pro
     };
 }
 
+// The words of a list separated by commas and/or whitespace.
+std::vector<std::string> split_list(std::string_view text) {
+    constexpr std::string_view separators = ", \t\r\n";
+    std::vector<std::string> words;
+    for (std::size_t at = 0;;) {
+        auto start = text.find_first_not_of(separators, at);
+        if (start == std::string_view::npos)
+            return words;
+        at = std::min(text.find_first_of(separators, start), text.size());
+        words.emplace_back(text.substr(start, at - start));
+    }
+}
+
+struct env_choice_value {
+    // The proxy URLs parsed, each with its text for hide_url_passwords (none: go direct).
+    std::vector<std::pair<proxy_url, std::string>> urls;
+    std::string reason; // for -v: which rule chose the route
+};
+using env_choice = result<env_choice_value>;
+
+// The route the environment gives `destination`: its proxy (proxy_from_env), unless the no_proxy
+// list exempts the destination.
+env_choice env_route(const endpoint_name& destination, const env_lookup& env) {
+    auto proxy = proxy_from_env(env);
+    if (!proxy) {
+        std::string names;
+        for (const char* v : proxy_variables)
+            names += (names.empty() ? "" : ", ") + std::string(v);
+        return env_choice_value{{},
+                                "no proxy in the environment (" + names + "): connecting directly"};
+    }
+    if (auto list = no_proxy_from_env(env)) {
+        if (auto entry = no_proxy_match(list->value, destination.host, destination.port))
+            return env_choice_value{{},
+                                    list->variable + " entry '" + printable(*entry) + "' matches " +
+                                        authority(destination) + ": connecting directly"};
+    }
+    env_choice_value chosen{{}, "proxy from " + proxy->variable};
+    // CORKSCREW_PROXY may hold a chain, the nearest first; the others are one proxy each, as
+    // every other program reads them.
+    std::vector<std::string> texts;
+    if (proxy->variable == "CORKSCREW_PROXY")
+        texts = split_list(proxy->value);
+    else
+        texts.push_back(proxy->value);
+    for (auto& text : texts) {
+        auto url = parse_proxy_url(text);
+        if (!url)
+            return fail(failure::usage, proxy->variable + ": " + url.err().message);
+        chosen.urls.emplace_back(std::move(*url), std::move(text));
+    }
+    return chosen;
+}
+
 } // namespace
 
 std::optional<std::string> process_env(const char* name) {
@@ -261,7 +322,9 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     if (opts.count("auth-file"))
         auth_file = *opts.last("auth-file");
 
+    const bool use_env = !opts.count("no-env");
     if (opts.count("proxy")) {
+        cfg.route_reason = "proxy from -x";
         if (args.size() != 2)
             return fail(failure::usage, "with -x, give DESTHOST DESTPORT (got " +
                                             std::to_string(args.size()) + " arguments)");
@@ -302,10 +365,8 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         from_url.emplace_back();
         args.erase(args.begin(), args.begin() + 2);
         args.resize(2);
-    } else if (args.size() == 2) {
-        return fail(failure::usage, "no proxy given: use -x http://proxy:port or the form "
-                                    "PROXYHOST PROXYPORT DESTHOST DESTPORT");
-    } else {
+        cfg.route_reason = "proxy from the command line";
+    } else if (args.size() != 2) {
         return fail(failure::usage, "expected DESTHOST DESTPORT with -x, or PROXYHOST "
                                     "PROXYPORT DESTHOST DESTPORT [AUTHFILE]");
     }
@@ -314,6 +375,28 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     if (!dest)
         return dest.err();
     cfg.path.destination = *dest;
+    if (hops.empty()) {
+        // Neither -x nor the corkscrew form: the environment's proxy, unless no_proxy exempts
+        // the destination; with none, a direct connection.
+        auto chosen =
+            use_env ? env_route(cfg.path.destination, env)
+                    : env_choice(env_choice_value{{}, "--no-env and no -x: connecting directly"});
+        if (!chosen)
+            return chosen.err();
+        for (auto& [url, text] : chosen->urls) {
+            cl.proxy_args.push_back(text);
+            hop h;
+            h.proxy = url.server;
+            h.tls = url.scheme == "https";
+            hops.push_back(std::move(h));
+            from_url.push_back(url.userinfo);
+        }
+        cfg.route_reason = chosen->reason;
+        if (hops.empty() && opts.count("require-proxy"))
+            return fail(failure::usage, "no proxy applies to " + authority(cfg.path.destination) +
+                                            " (" + cfg.route_reason +
+                                            "), and --require-proxy forbids going direct");
+    }
 
     std::optional<std::string> netrc_file;
     if (opts.count("netrc-file"))

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "error.hpp"
+#include "proxy_env.hpp"
 #include "relay.hpp"
 #include "resolve.hpp"
 #include "route.hpp"
@@ -30,6 +31,8 @@ struct config {
     int verbosity = 0;                        // -1 with -q, +1 per -v
     // Hand the tunnel's socket to ssh over stdout instead of relaying (ProxyUseFdpass).
     bool fdpass = false;
+    // Which rule chose the route, for -v ("proxy from https_proxy", "no_proxy entry ...").
+    std::string route_reason;
 };
 
 struct command_line {
@@ -43,9 +46,6 @@ struct command_line {
     // The proxy URLs as given, for hide_url_passwords().
     std::vector<std::string> proxy_args;
 };
-
-// Looks up an environment variable.
-using env_lookup = std::function<std::optional<std::string>(const char* name)>;
 
 // The process's own environment.
 std::optional<std::string> process_env(const char* name);

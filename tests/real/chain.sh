@@ -3,7 +3,8 @@
 # squid (3 hops), each with its own credentials: Basic for the first squid,
 # Basic for tinyproxy, Digest for the last squid. ssh and 64 MiB each way
 # through the chain of three; each squid's log shows only its own
-# credentials; a failure at each hop names that hop.
+# credentials (and -H headers only in the nearest); a failure at each hop
+# names that hop.
 set -euo pipefail
 RT_NAME=chain
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -41,7 +42,7 @@ chmod 600 "$AUTH"
 NEAR=http://127.0.0.1:$NEAR_PORT
 MIDDLE=http://127.0.0.1:$MIDDLE_PORT
 FAR=http://127.0.0.1:$FAR_PORT
-CHAIN3=$(rt_proxycmd --auth-file "$AUTH" -x "$NEAR" -x "$MIDDLE" -x "$FAR" %h %p)
+CHAIN3=$(rt_proxycmd --auth-file "$AUTH" -H "X-Test-Token: for-the-nearest" -x "$NEAR" -x "$MIDDLE" -x "$FAR" %h %p)
 
 check_two_hops() {
     rt_expect_ssh_echo_ok "$(rt_proxycmd --auth-file "$AUTH" -x "$NEAR" -x "$MIDDLE" %h %p)"
@@ -76,6 +77,9 @@ check_own_credentials_only() {
     # The far squid is reached only through the tunnel, so the near one never saw its name
     # in a CONNECT, and saw no CONNECT to sshd either.
     rt_expect_file_lacks "near squid's log" "$NEAR_AUTH_LOG" "CONNECT 127.0.0.1:$SSHD_PORT"
+    # -H headers are for the nearest proxy alone.
+    rt_expect_file_contains "near squid's log" "$NEAR_AUTH_LOG" "token=[for-the-nearest]"
+    rt_expect_file_lacks "far squid's log" "$FAR_AUTH_LOG" "for-the-nearest"
 }
 
 check_hop1_unreachable() {

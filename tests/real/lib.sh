@@ -33,6 +33,8 @@ RT_USED_PORTS=()
 RT_FAILED=()
 RT_COUNTER=0
 RT_USER=$(id -un)
+# The caller's proxy settings must not reach the program: each test sets its own.
+unset CORKSCREW_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY http_proxy no_proxy NO_PROXY
 # More ssh options for every ssh this test runs (e.g. -o ProxyUseFdpass=yes).
 RT_SSH_EXTRA_OPTS=()
 
@@ -288,7 +290,8 @@ rt_squid_helper() {
 # then offers each, weakest first (Basic, Digest, Negotiate), so that a client
 # taking the first challenge it sees takes the weakest.
 # With --log-auth, SQUID_AUTH_LOG gets each request's method, URL, user and
-# Proxy-Authorization header as received, to show which credentials came.
+# Proxy-Authorization and X-Test-Token headers as received, to show which
+# credentials came.
 # Sets SQUID_PORT, SQUID_DIR, SQUID_ACCESS_LOG, SQUID_CACHE_LOG, SQUID_PID.
 rt_start_squid() {
     local auth_file="" digest_file="" keytab="" deny_ports=() squid env=() log_auth=0
@@ -317,7 +320,7 @@ rt_start_squid() {
         echo "access_log stdio:$SQUID_ACCESS_LOG"
         if ((log_auth)); then
             SQUID_AUTH_LOG=$SQUID_DIR/auth.log
-            echo "logformat authheaders %rm %ru user=%un auth=[%{Proxy-Authorization}>h]"
+            echo "logformat authheaders %rm %ru user=%un auth=[%{Proxy-Authorization}>h] token=[%{X-Test-Token}>h]"
             echo "access_log stdio:$SQUID_AUTH_LOG authheaders"
         fi
         echo "cache_log $SQUID_CACHE_LOG"

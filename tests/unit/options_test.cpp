@@ -118,7 +118,9 @@ TEST_CASE("options") {
 TEST_CASE("usage errors") {
     for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
              {},
-             {"host", "22"},
+             {"--require-proxy", "host", "22"},
+             {"--fdpass", "-x", "https://p", "host", "22"},
+             {"-x", "p:1", "-x", "socks5://q:1080", "host", "22"},
              {"a", "b", "c"},
              {"proxy", "0", "host", "22"},
              {"proxy", "8080", "host", "65536"},
@@ -273,4 +275,99 @@ TEST_CASE("--fdpass reads the answer exactly; it excludes --idle-timeout") {
     REQUIRE_FALSE(idle);
     CHECK(idle.err().kind == failure::usage);
     CHECK(idle.err().message.find("--fdpass") != std::string::npos);
+}
+
+TEST_CASE("a chain: -x in order, each hop's own credentials") {
+    auto file = temp_auth_file("anyone:fallback-pw\nproxy far.test:8080 carol:carol-pw");
+    fake_env env{{{"CORKSCREW_AUTH", "envuser:envpw"}}};
+    auto cl = parse({"-x", "near.test:3128", "-x", "https://bob:bob-pw@mid.test", "-x", "far.test",
+                     "--auth-file", file, "-H", "X-Token: t", "host", "22"},
+                    env);
+    ::unlink(file.c_str());
+    REQUIRE(cl);
+    const auto& hops = cl->settings.path.hops;
+    REQUIRE(hops.size() == 3);
+    CHECK(hops[0].proxy.host == "near.test");
+    CHECK(hops[0].proxy.port == 3128);
+    CHECK_FALSE(hops[0].tls);
+    CHECK(hops[1].proxy.host == "mid.test");
+    CHECK(hops[1].proxy.port == 443);
+    CHECK(hops[1].tls);
+    CHECK(hops[2].proxy.port == 8080);
+    // The auth file's line for any proxy and CORKSCREW_AUTH name no proxy: the nearest only.
+    REQUIRE(hops[0].creds);
+    CHECK(hops[0].creds->user == "anyone");
+    REQUIRE(hops[1].creds);
+    CHECK(hops[1].creds->user == "bob");
+    REQUIRE(hops[2].creds);
+    CHECK(hops[2].creds->user == "carol");
+    auto env_only = parse({"-x", "near.test", "-x", "far.test", "host", "22"}, env);
+    REQUIRE(env_only);
+    REQUIRE(env_only->settings.path.hops[0].creds);
+    CHECK(env_only->settings.path.hops[0].creds->user == "envuser");
+    CHECK_FALSE(env_only->settings.path.hops[1].creds);
+    // Every hop may prompt for its own password.
+    CHECK(env_only->settings.path.hops[1].ask);
+}
+
+TEST_CASE("the proxy from the environment, no_proxy, --no-env and --require-proxy") {
+    SUBCASE("https_proxy gives the one hop, with its credentials") {
+        fake_env env{{{"https_proxy", "http://u:pw@envproxy.test:3128"}, {"http_proxy", "x:1"}}};
+        auto cl = parse({"host", "22"}, env);
+        REQUIRE(cl);
+        REQUIRE(cl->settings.path.hops.size() == 1);
+        CHECK(cl->settings.path.hops[0].proxy.host == "envproxy.test");
+        CHECK(cl->settings.path.hops[0].proxy.port == 3128);
+        REQUIRE(cl->settings.path.hops[0].creds);
+        CHECK(cl->settings.path.hops[0].creds->user == "u");
+        CHECK(cl->settings.route_reason.find("https_proxy") != std::string::npos);
+        // The password is in argv of no one, but hide_url_passwords is told the URL anyway.
+        CHECK(cl->proxy_args.size() == 1);
+    }
+    SUBCASE("CORKSCREW_PROXY first; an https:// proxy is TLS on port 443") {
+        fake_env env{{{"CORKSCREW_PROXY", "https://secure.test"}, {"https_proxy", "p:1"}}};
+        auto cl = parse({"host", "22"}, env);
+        REQUIRE(cl);
+        REQUIRE(cl->settings.path.hops.size() == 1);
+        CHECK(cl->settings.path.hops[0].tls);
+        CHECK(cl->settings.path.hops[0].proxy.port == 443);
+    }
+    SUBCASE("no_proxy matching the destination: direct, saying which entry") {
+        fake_env env{{{"https_proxy", "p.test:3128"}, {"no_proxy", "localhost, .corp.example"}}};
+        auto cl = parse({"db.corp.example", "22"}, env);
+        REQUIRE(cl);
+        CHECK(cl->settings.path.hops.empty());
+        CHECK(cl->settings.route_reason.find(".corp.example") != std::string::npos);
+        auto other = parse({"github.com", "22"}, env);
+        REQUIRE(other);
+        CHECK(other->settings.path.hops.size() == 1);
+        auto required = parse({"--require-proxy", "db.corp.example", "22"}, env);
+        REQUIRE_FALSE(required);
+        CHECK(required.err().kind == failure::usage);
+        CHECK(required.err().message.find(".corp.example") != std::string::npos);
+    }
+    SUBCASE("no_proxy does not override -x") {
+        fake_env env{{{"no_proxy", "*"}}};
+        auto cl = parse({"-x", "p.test:3128", "host", "22"}, env);
+        REQUIRE(cl);
+        CHECK(cl->settings.path.hops.size() == 1);
+    }
+    SUBCASE("nothing set: direct; --no-env ignores what is set") {
+        auto none = parse({"host", "22"});
+        REQUIRE(none);
+        CHECK(none->settings.path.hops.empty());
+        fake_env env{{{"https_proxy", "p.test:3128"}}};
+        auto ignored = parse({"--no-env", "host", "22"}, env);
+        REQUIRE(ignored);
+        CHECK(ignored->settings.path.hops.empty());
+        CHECK(ignored->settings.route_reason.find("--no-env") != std::string::npos);
+        CHECK_FALSE(parse({"--no-env", "--require-proxy", "host", "22"}, env));
+    }
+    SUBCASE("a bad proxy variable is a usage error naming it") {
+        fake_env env{{{"all_proxy", "socks5://s.test:1080"}}};
+        auto cl = parse({"host", "22"}, env);
+        REQUIRE_FALSE(cl);
+        CHECK(cl.err().kind == failure::usage);
+        CHECK(cl.err().message.find("all_proxy") != std::string::npos);
+    }
 }
