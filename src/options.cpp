@@ -40,10 +40,18 @@ talks through it itself; corkscrew++ exits and costs nothing per byte:
     ProxyCommand corkscrew++ --fdpass -x http://proxy.example:3128 %h %p
     ProxyUseFdpass yes
 
+Routes: repeat -x for a chain of proxies, the nearest first; each gets only its own
+credentials. Without -x (and not in the corkscrew form), the proxy comes from CORKSCREW_PROXY
+(a URL or a chain of them, comma-separated), else the first set of https_proxy, HTTPS_PROXY,
+all_proxy, ALL_PROXY, http_proxy; when no_proxy/NO_PROXY matches the destination, or none is
+set, corkscrew++ connects directly (unless --require-proxy), so one line serves on and off the
+proxy's network:
+    ProxyCommand corkscrew++ %h %p
+
 Authentication: the strongest scheme both sides speak (Negotiate, Digest, Basic; see --auth).
 Negotiate uses your Kerberos ticket (kinit). For the others, the first source with a password
 for the proxy wins: the proxy URL's user information, --auth-file or the corkscrew-style
-AUTHFILE, the CORKSCREW_AUTH environment variable (user:password), ~/.netrc (or --netrc-file),
+AUTHFILE, CORKSCREW_AUTH (user:password, nearest proxy only), ~/.netrc (or --netrc-file),
 and last, when the proxy asks, a prompt on the terminal (or SSH_ASKPASS). Credential files must
 be private (chmod 600). A password on the command line can be read by other users in the process
 list. With AUTHFILE, Basic credentials are sent with the first request, as corkscrew does;
@@ -54,8 +62,8 @@ Exit status:
        or with --fdpass, the tunnel's socket was handed to ssh
     1  internal error
     2  usage error (bad option, URL, header, host, port or auth file; --fdpass without a
-       Unix socket as stdout)
-    3  cannot resolve or connect to the proxy
+       Unix socket as stdout; no proxy applies with --require-proxy)
+    3  cannot resolve or connect to the proxy (or, going directly, the destination)
     4  the proxy refused the CONNECT request (non-2xx answer)
     5  proxy authentication failed
     6  malformed proxy answer (not HTTP, cut short, or headers over 256 KiB)
@@ -118,7 +126,7 @@ constexpr option_spec option_table[] = {
 std::string help_text() {
     return std::string("Tunnel a TCP stream through an HTTP proxy with CONNECT.\n"
                        "Usage:\n"
-                       "  corkscrew++ [OPTIONS] -x URL DESTHOST DESTPORT\n"
+                       "  corkscrew++ [OPTIONS] [-x URL]... DESTHOST DESTPORT\n"
                        "  corkscrew++ [OPTIONS] PROXYHOST PROXYPORT DESTHOST DESTPORT "
                        "[AUTHFILE]\n\n") +
            option_list(option_table) + help_epilog();
