@@ -554,6 +554,92 @@ rt_kinit() {
     }
 }
 
+# --- TLS (an https:// proxy: stunnel in front of squid) --------------------------
+
+# rt_make_certs: a throwaway CA, a server certificate it signs for the name
+# localhost only (no IP address: https://127.0.0.1 must fail the name check),
+# a client certificate it signs, and a second CA that signed nothing. Sets
+# TLS_CA, TLS_WRONG_CA, TLS_SERVER_CERT, TLS_SERVER_KEY, TLS_CLIENT_CERT and
+# TLS_CLIENT_KEY (PEM files in RT_DIR/tls).
+rt_make_certs() {
+    rt_require_commands openssl
+    local d=$RT_DIR/tls log
+    mkdir -p "$d"
+    log=$d/openssl.log
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=corkscrew test CA" \
+            -keyout "$d/ca.key" -out "$d/ca.pem"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=corkscrew wrong CA" \
+            -keyout "$d/wrong-ca.key" -out "$d/wrong-ca.pem"
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout "$d/server.key" -out "$d/server.csr"
+        printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/server.ext"
+        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+            -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem"
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=corkscrew test client" \
+            -keyout "$d/client.key" -out "$d/client.csr"
+        printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+        openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+            -CAcreateserial -days 2 -extfile "$d/client.ext" -out "$d/client.pem"
+    } >"$log" 2>&1 || {
+        rt_show_file "openssl" "$log"
+        rt_die "could not make the test certificates"
+    }
+    chmod 600 "$d"/*.key
+    TLS_CA=$d/ca.pem
+    TLS_WRONG_CA=$d/wrong-ca.pem
+    TLS_SERVER_CERT=$d/server.pem
+    TLS_SERVER_KEY=$d/server.key
+    TLS_CLIENT_CERT=$d/client.pem
+    TLS_CLIENT_KEY=$d/client.key
+}
+
+# rt_start_stunnel BACKEND_PORT [--require-client-cert]: a TLS server on a
+# free port of 127.0.0.1 with the certificate of rt_make_certs, passing the
+# decrypted stream to 127.0.0.1:BACKEND_PORT (a squid: together an https://
+# proxy). With --require-client-cert, only clients with a certificate signed by
+# the test CA get through. Sets STUNNEL_PORT, STUNNEL_LOG.
+rt_start_stunnel() {
+    local backend=$1 require=0 stunnel conf dir
+    shift
+    while (($#)); do
+        case $1 in
+            --require-client-cert) require=1; shift ;;
+            *) rt_die "rt_start_stunnel: unknown argument $1" ;;
+        esac
+    done
+    stunnel=$(command -v stunnel4 || command -v stunnel) || rt_die "stunnel not found (package stunnel4)"
+    [[ -n ${TLS_CA:-} ]] || rt_make_certs
+    rt_subdir stunnel
+    dir=$RT_SUBDIR
+    rt_free_port
+    STUNNEL_PORT=$RT_PORT
+    STUNNEL_LOG=$dir/stunnel.log
+    conf=$dir/stunnel.conf
+    {
+        echo "foreground = yes"
+        echo "pid ="
+        echo "debug = notice"
+        echo "[proxy]"
+        echo "accept = 127.0.0.1:$STUNNEL_PORT"
+        echo "connect = 127.0.0.1:$backend"
+        echo "cert = $TLS_SERVER_CERT"
+        echo "key = $TLS_SERVER_KEY"
+        if ((require)); then
+            echo "CAfile = $TLS_CA"
+            echo "verifyChain = yes"
+            echo "requireCert = yes"
+        fi
+    } >"$conf"
+    RT_DEADLINE=$((SECONDS + RT_START_TIMEOUT))
+    "$stunnel" "$conf" </dev/null >"$STUNNEL_LOG" 2>&1 &
+    local pid=$!
+    rt_track "$pid" stunnel
+    if ! (rt_wait_port "$STUNNEL_PORT" "$pid" stunnel "$STUNNEL_LOG"); then
+        exit 1
+    fi
+}
+
 # --- tinyproxy ----------------------------------------------------------------
 
 # rt_start_tinyproxy [--connect-port PORT]... [--basic-auth USER PASSWORD]
