@@ -4,6 +4,7 @@
 #include "fdpass.hpp"
 #include "relay.hpp"
 #include "resolve.hpp"
+#include "tls.hpp"
 #include "tunnel.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -203,10 +204,16 @@ private:
             // What came after the previous proxy's 2xx is the start of this proxy's answer.
             stream = make_prefixed_stream(std::move(t->stream), std::move(t->leftover));
         }
-        if (to.tls)
-            co_return fail(failure::usage, "proxy " + authority(to.proxy) +
-                                               ": https:// proxies are not supported yet");
-        co_return std::move(stream);
+        if (!to.tls)
+            co_return std::move(stream);
+        // Start TLS with an https:// proxy
+        log_.info("starting TLS with proxy " + authority(to.proxy));
+        auto secured = co_await start_tls(std::move(stream), to.proxy.host, cfg_.tls);
+        if (!secured)
+            co_return fail(secured.err().kind,
+                           "TLS with proxy " + authority(to.proxy) + ": " + secured.err().message);
+        log_.info("TLS with proxy " + authority(to.proxy) + " established");
+        co_return std::move(*secured);
     }
 
     // A TCP connection to the nearest proxy, or to the destination when the route has no proxy.

@@ -109,6 +109,13 @@ constexpr option_spec option_table[] = {
     {0, "fdpass", "",
      "once the tunnel is up, hand its socket to ssh over stdout and exit, for ssh's "
      "ProxyUseFdpass yes (stdout must be a Unix socket)"},
+    {0, "proxy-cacert", "FILE",
+     "verify https:// proxies with the CA certificates in FILE (PEM) instead of the system's"},
+    {0, "proxy-insecure", "",
+     "do not verify the certificate of https:// proxies (anyone on the path can read the "
+     "tunnel)"},
+    {0, "proxy-cert", "FILE", "client certificate (PEM) for https:// proxies that ask for one"},
+    {0, "proxy-key", "FILE", "private key (PEM, no passphrase) of --proxy-cert, if not in it"},
     {0, "no-env", "",
      "take no proxy from the environment (CORKSCREW_PROXY, https_proxy, all_proxy, "
      "http_proxy, no_proxy)"},
@@ -477,6 +484,24 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         // Not a byte of the tunnel may be taken before its socket is handed on.
         cfg.request.exact = true;
     }
+    if (opts.count("proxy-cacert"))
+        cfg.tls.ca_file = *opts.last("proxy-cacert");
+    if (opts.count("proxy-cert"))
+        cfg.tls.cert_file = *opts.last("proxy-cert");
+    if (opts.count("proxy-key")) {
+        if (!cfg.tls.cert_file)
+            return fail(failure::usage, "--proxy-key needs --proxy-cert");
+        cfg.tls.key_file = *opts.last("proxy-key");
+    }
+    cfg.tls.insecure = opts.count("proxy-insecure") > 0;
+    const bool any_tls =
+        std::any_of(cfg.path.hops.begin(), cfg.path.hops.end(), [](const hop& h) { return h.tls; });
+    if (cfg.tls.insecure && any_tls)
+        cl.warnings.push_back("--proxy-insecure: the https:// proxy's certificate is not "
+                              "checked; anyone on the path can read and change the tunnel");
+    if (!any_tls && (cfg.tls.ca_file || cfg.tls.cert_file || cfg.tls.insecure))
+        cl.warnings.push_back("--proxy-cacert, --proxy-cert and --proxy-insecure apply "
+                              "to https:// proxies only, and the route has none");
     if (opts.count("4") && opts.count("6"))
         return fail(failure::usage, "-4 and -6 exclude each other");
     cfg.family = opts.count("4") ? ip_family::v4 : opts.count("6") ? ip_family::v6 : ip_family::any;

@@ -6,6 +6,7 @@
 #include "relay.hpp"
 #include "resolve.hpp"
 #include "route.hpp"
+#include "tls.hpp"
 #include "tunnel.hpp"
 
 #include <chrono>
@@ -31,6 +32,8 @@ struct config {
     int verbosity = 0;                        // -1 with -q, +1 per -v
     // Hand the tunnel's socket to ssh over stdout instead of relaying (ProxyUseFdpass).
     bool fdpass = false;
+    // How https:// proxies are verified, and the client certificate they get.
+    tls_settings tls;
     // Which rule chose the route, for -v ("proxy from https_proxy", "no_proxy entry ...").
     std::string route_reason;
 };
