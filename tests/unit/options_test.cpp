@@ -371,3 +371,29 @@ TEST_CASE("the proxy from the environment, no_proxy, --no-env and --require-prox
         CHECK(cl.err().message.find("all_proxy") != std::string::npos);
     }
 }
+
+TEST_CASE("TLS options: files, --proxy-insecure warns, and they need an https:// proxy") {
+    auto cl = parse({"-x", "https://p.test", "--proxy-cacert", "/ca.pem", "--proxy-cert", "/c.pem",
+                     "--proxy-key", "/c.key", "host", "22"});
+    REQUIRE(cl);
+    CHECK(cl->settings.tls.ca_file == "/ca.pem");
+    CHECK(cl->settings.tls.cert_file == "/c.pem");
+    CHECK(cl->settings.tls.key_file == "/c.key");
+    CHECK_FALSE(cl->settings.tls.insecure);
+    CHECK(cl->warnings.empty());
+
+    auto insecure = parse({"-x", "https://p.test", "--proxy-insecure", "host", "22"});
+    REQUIRE(insecure);
+    CHECK(insecure->settings.tls.insecure);
+    REQUIRE(insecure->warnings.size() == 1);
+    CHECK(insecure->warnings[0].find("--proxy-insecure") != std::string::npos);
+
+    auto plain = parse({"-x", "http://p.test", "--proxy-cacert", "/ca.pem", "host", "22"});
+    REQUIRE(plain);
+    REQUIRE(plain->warnings.size() == 1);
+    CHECK(plain->warnings[0].find("https://") != std::string::npos);
+
+    auto key_alone = parse({"-x", "https://p.test", "--proxy-key", "/c.key", "host", "22"});
+    REQUIRE_FALSE(key_alone);
+    CHECK(key_alone.err().kind == failure::usage);
+}
