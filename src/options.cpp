@@ -150,7 +150,7 @@ std::string version_text() {
                    s += (s.empty() ? "" : " ") + std::string(scheme);
                return s;
            }() +
-           "\nproxies: http\n";
+           "\nproxies: http https (TLS: " CORKSCREW_LIBSSL ", loaded when used)\n";
 }
 
 result<auth_choice> parse_auth_choice(const std::string& text) {
