@@ -4,7 +4,7 @@
 # a wrong CA and a wrong name fail cleanly (exit 3, one line, a hint);
 # --proxy-insecure works and warns; a client certificate where the proxy
 # requires one; TLS as the second hop of a chain, behind a plain squid; from
-# https_proxy alone.
+# the environment alone (https_proxy, and SSL_CERT_FILE for the CA).
 set -euo pipefail
 RT_NAME=https_proxy
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -26,6 +26,7 @@ NEAR_PORT=$SQUID_PORT
 
 HTTPS=https://localhost:$TLS_PORT
 VERIFIED=$(rt_proxycmd -x "$HTTPS" --proxy-cacert "$TLS_CA" %h %p)
+PLAIN=$(rt_proxycmd %h %p)
 
 check_verified() {
     local mark
@@ -83,8 +84,9 @@ check_second_hop() {
     rt_expect_ssh_echo_ok "$(rt_proxycmd -x "http://127.0.0.1:$NEAR_PORT" -x "$HTTPS" --proxy-cacert "$TLS_CA" %h %p)"
 }
 
+# Nothing on the command line: the proxy from https_proxy, its CA from OpenSSL's SSL_CERT_FILE.
 check_from_environment() {
-    https_proxy=$HTTPS rt_expect_ssh_echo_ok "$(rt_proxycmd --proxy-cacert "$TLS_CA" %h %p)"
+    https_proxy=$HTTPS SSL_CERT_FILE=$TLS_CA rt_expect_ssh_echo_ok "$PLAIN"
 }
 
 check_fdpass_refused() {
@@ -100,7 +102,7 @@ rt_check "ssh with --proxy-insecure, which warns" check_insecure_warns
 rt_check "a client certificate where the proxy requires one" check_client_cert
 rt_check "no client certificate where the proxy requires one: fails" check_client_cert_missing
 rt_check "TLS as the second hop, behind a plain squid" check_second_hop
-rt_check "https_proxy alone names the https:// proxy" check_from_environment
+rt_check "https_proxy and SSL_CERT_FILE alone: ssh through the https:// proxy" check_from_environment
 rt_check "--fdpass with an https:// proxy: exit 2" check_fdpass_refused
 rt_make_data 64
 rt_check_transfers "$VERIFIED" " over TLS to the proxy"
