@@ -416,6 +416,20 @@ rt_write_auth_file() {
     printf '%s\n' "$file"
 }
 
+# rt_expect_ssh_via_squid LOG PROXYCMD: ssh echo ok through PROXYCMD, then
+# the squid whose access.log is LOG must show a new CONNECT to the test sshd
+# (it was on the route).
+rt_expect_ssh_via_squid() {
+    local log=$1 proxycmd=$2 mark
+    mark=$(rt_log_lines "$log")
+    rt_expect_ssh_echo_ok "$proxycmd"
+    SQUID_ACCESS_LOG=$log rt_wait_squid_connect "127.0.0.1:$SSHD_PORT" "" "$mark" >/dev/null || {
+        echo "    no new CONNECT 127.0.0.1:$SSHD_PORT in $log" >&2
+        rt_show_file "squid access.log" "$log"
+        return 1
+    }
+}
+
 # rt_expect_ssh_as USER PROXYCMD: ssh echo ok through PROXYCMD, then squid's
 # access.log must show a new CONNECT to the test sshd for USER.
 rt_expect_ssh_as() {
