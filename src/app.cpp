@@ -14,6 +14,7 @@
 
 #include <csignal>
 #include <functional>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace corkscrew {
@@ -34,6 +35,8 @@ public:
     session(const config& settings, const logger& log) : cfg_(settings), log_(log) {}
 
     int run() {
+        if (cfg_.gateway_relay)
+            follow_parent();
         signals_.async_wait([this](const error_code& ec, int signo) {
             if (ec)
                 return;
@@ -65,6 +68,16 @@ public:
     }
 
 private:
+    // A relay on a gateway runs under the sshd session that started it: when that session ends
+    // (the client was killed, the network went), the kernel sends SIGHUP, which ends the run as
+    // ssh's own SIGHUP does. A parent already gone before this is the same.
+    static void follow_parent() {
+        const pid_t parent = ::getppid();
+        ::prctl(PR_SET_PDEATHSIG, SIGHUP);
+        if (::getppid() != parent)
+            ::raise(SIGHUP);
+    }
+
     net::awaitable<void> main_task() {
         if (cfg_.fdpass) {
             // Checked before the proxy is asked for anything, so that a wrong set-up costs

@@ -106,6 +106,10 @@ constexpr option_spec option_table[] = {
      "exchange; default 30)"},
     {'w', "idle-timeout", "SEC",
      "end the relay after SEC seconds without traffic either way (default: never)"},
+    {0, "relay", "",
+     "on an SSH gateway, in place of nc: connect to DESTHOST DESTPORT directly (or through -x "
+     "proxies; the environment's are not used) and relay stdio; exit as soon as the ssh session "
+     "that started it goes away"},
     {0, "fdpass", "",
      "once the tunnel is up, hand its socket to ssh over stdout and exit, for ssh's "
      "ProxyUseFdpass yes (stdout must be a Unix socket)"},
@@ -337,7 +341,15 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     if (opts.count("auth-file"))
         auth_file = *opts.last("auth-file");
 
-    const bool use_env = !opts.count("no-env");
+    // On a gateway, the proxy variables of a login environment are not the route the client
+    // asked for: --relay goes direct unless -x says otherwise.
+    const bool use_env = !opts.count("no-env") && !opts.count("relay");
+    if (opts.count("relay")) {
+        if (!opts.count("proxy") && args.size() != 2)
+            return fail(failure::usage, "with --relay, give DESTHOST DESTPORT (got " +
+                                            std::to_string(args.size()) + " arguments)");
+        cfg.gateway_relay = true;
+    }
     if (opts.count("proxy")) {
         cfg.route_reason = "proxy from -x";
         if (args.size() != 2)
@@ -471,6 +483,8 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
             return t.err();
         cfg.idle_timeout = *t;
     }
+    if (opts.count("fdpass") && cfg.gateway_relay)
+        return fail(failure::usage, "--fdpass and --relay exclude each other");
     if (opts.count("fdpass")) {
         if (cfg.idle_timeout)
             return fail(failure::usage, "--idle-timeout does not apply with --fdpass: ssh talks "

@@ -32,6 +32,9 @@ struct config {
     int verbosity = 0;                        // -1 with -q, +1 per -v
     // Hand the tunnel's socket to ssh over stdout instead of relaying (ProxyUseFdpass).
     bool fdpass = false;
+    // --relay: the far end of a jump through an SSH gateway, in place of nc. Ends when the ssh
+    // session that started it goes away (its parent's death is a SIGHUP).
+    bool gateway_relay = false;
     // How https:// proxies are verified, and the client certificate they get.
     tls_settings tls;
     // Which rule chose the route, for -v ("proxy from https_proxy", "no_proxy entry ...").

@@ -396,6 +396,7 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
                 up_done = down_done = true;
             continue;
         }
+        bool reader_gone = false;
         for (int i = 0; i < n; ++i) {
             const auto e = ready[static_cast<std::size_t>(i)];
             // New input makes both sides of its direction worth trying again: a guess that the
@@ -415,7 +416,14 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
                 up.hung_up = true;
             if (tag == tunnel_tag && ended)
                 down.hung_up = true;
+            // The reader of stdout closed its end: nothing can be delivered any more, however
+            // quiet the tunnel is, and a relay left waiting would be a stray process (a gateway
+            // relay whose ssh session is gone). Ends the run as a failed write would.
+            if (tag == stdout_tag && (e.events & (EPOLLERR | EPOLLHUP)))
+                reader_gone = true;
         }
+        if (reader_gone && !down_done)
+            stop(std::nullopt);
     }
     outcome.sent_by = up.how();
     outcome.received_by = down.how();

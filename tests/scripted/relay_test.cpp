@@ -255,6 +255,22 @@ TEST_CASE("stdout's reader goes away while stdin still flows: exit 0 before stdi
     CHECK(status.code == exit_code::ok);
 }
 
+TEST_CASE("stdout's reader goes away while the tunnel is quiet: exit 0 at once, stdin open") {
+    // The portable path (CORKSCREW_RELAY=copy) notices only at its next write to stdout.
+    if (const char* path = std::getenv("CORKSCREW_RELAY"); path && std::string(path) == "copy")
+        return;
+    scripted_proxy proxy(script{{{std::string(established) + std::string(banner)}}, then_do::sink});
+    child_process child(corkscrew_form(proxy));
+    REQUIRE(child.pump_until([&] { return child.out() == banner; }, 10s));
+    // Nothing more comes from the tunnel and stdin stays open: only the reader's leaving can
+    // end this run.
+    child.close_stdout();
+    const auto& status = child.wait(3s);
+    INFO(context(child));
+    CHECK_FALSE(status.timed_out);
+    CHECK(status.code == exit_code::ok);
+}
+
 TEST_CASE("stdin and stdout are one socket: both ways, then stdin alone until its end or SIGTERM") {
     // The destination sends the banner, answers the client's first line once it came, then
     // half-closes: the program closes stdout, and stdin (the same socket) must stay usable.
