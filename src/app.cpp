@@ -2,6 +2,7 @@
 
 #include "connect.hpp"
 #include "fdpass.hpp"
+#include "jump.hpp"
 #include "relay.hpp"
 #include "resolve.hpp"
 #include "tls.hpp"
@@ -330,6 +331,19 @@ private:
 } // namespace
 
 int run(const config& settings, const logger& log) {
+    if (settings.jump) {
+        // Run ssh in this process's place: it relays, and its exit status is the run's.
+        auto self = own_path();
+        if (!self) {
+            log.error("cannot find this program's own path for ssh's ProxyCommand (--jump)");
+            return exit_status(failure::internal);
+        }
+        auto plan = plan_jump(*settings.jump, settings.path.destination, *self);
+        log.info("running " + shell_line(plan.argv));
+        auto e = exec_jump(plan);
+        log.error(e.message);
+        return exit_status(e.kind);
+    }
     session s(settings, log);
     return s.run();
 }

@@ -13,6 +13,7 @@
 
 #include <boost/version.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -106,6 +107,14 @@ constexpr option_spec option_table[] = {
      "exchange; default 30)"},
     {'w', "idle-timeout", "SEC",
      "end the relay after SEC seconds without traffic either way (default: never)"},
+    {'J', "jump", "[USER@]HOST[:PORT]",
+     "reach DESTHOST DESTPORT through this SSH gateway: ssh to it (its ProxyCommand being "
+     "corkscrew++ with the other options, so the proxies are crossed) and ssh -W from there; "
+     "repeat for several gateways, the nearest first"},
+    {0, "ssh", "PROGRAM", "the ssh client that --jump runs (default: ssh)"},
+    {0, "ssh-option", "OPTION",
+     "an option for that ssh, as its -o takes it (repeatable): --ssh-option "
+     "IdentityFile=~/.ssh/gw"},
     {0, "relay", "",
      "on an SSH gateway, in place of nc: connect to DESTHOST DESTPORT directly (or through -x "
      "proxies; the environment's are not used) and relay stdio; exit as soon as the ssh session "
@@ -303,6 +312,43 @@ env_choice env_route(const endpoint_name& destination, const env_lookup& env) {
     return chosen;
 }
 
+// The --jump settings: the gateways, and the options for the corkscrew++ that ssh runs to reach
+// the first one (all but -x, which goes by the environment, and the jump's own).
+result<jump_settings> jump_from(const parsed_argv& opts, const std::vector<std::string>& urls,
+                                std::size_t args_given) {
+    if (args_given != 2)
+        return fail(failure::usage, "--jump takes DESTHOST DESTPORT (give the proxy with -x)");
+    if (opts.count("relay") || opts.count("fdpass"))
+        return fail(failure::usage, "--jump excludes --relay and --fdpass");
+    jump_settings s;
+    for (const auto& text : opts.all("jump")) {
+        auto g = parse_gateway(text);
+        if (!g)
+            return g.err();
+        s.gateways.push_back(std::move(*g));
+    }
+    if (opts.count("ssh"))
+        s.ssh = *opts.last("ssh");
+    s.ssh_options = opts.all("ssh-option");
+    if (opts.count("proxy"))
+        s.proxy_urls = urls;
+    constexpr std::string_view own[] = {"proxy", "jump", "ssh", "ssh-option"};
+    for (const auto& [key, values] : opts.options) {
+        if (std::find(std::begin(own), std::end(own), key) != std::end(own))
+            continue;
+        const auto spec = std::find_if(std::begin(option_table), std::end(option_table),
+                                       [&](const option_spec& o) { return o.key() == key; });
+        const std::string word = spec->long_name.empty() ? "-" + std::string(1, spec->short_name)
+                                                         : "--" + std::string(spec->long_name);
+        for (const auto& value : values) {
+            s.route_args.push_back(word);
+            if (!spec->value_name.empty())
+                s.route_args.push_back(value);
+        }
+    }
+    return s;
+}
+
 } // namespace
 
 std::optional<std::string> process_env(const char* name) {
@@ -333,6 +379,7 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     cfg.verbosity = opts.count("quiet") ? -1 : static_cast<int>(opts.count("verbose"));
 
     std::vector<std::string> args = opts.arguments;
+    const std::size_t args_given = args.size();
 
     // The hops in order, each with the credentials its URL carries.
     std::vector<hop> hops;
@@ -482,6 +529,14 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         if (!t)
             return t.err();
         cfg.idle_timeout = *t;
+    }
+    if (opts.count("jump")) {
+        auto jump = jump_from(opts, cl.proxy_args, args_given);
+        if (!jump)
+            return jump.err();
+        cfg.jump = std::move(*jump);
+    } else if (opts.count("ssh") || opts.count("ssh-option")) {
+        return fail(failure::usage, "--ssh and --ssh-option are for --jump");
     }
     if (opts.count("fdpass") && cfg.gateway_relay)
         return fail(failure::usage, "--fdpass and --relay exclude each other");

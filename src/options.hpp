@@ -2,6 +2,7 @@
 #pragma once
 
 #include "error.hpp"
+#include "jump.hpp"
 #include "proxy_env.hpp"
 #include "relay.hpp"
 #include "resolve.hpp"
@@ -35,6 +36,8 @@ struct config {
     // --relay: the far end of a jump through an SSH gateway, in place of nc. Ends when the ssh
     // session that started it goes away (its parent's death is a SIGHUP).
     bool gateway_relay = false;
+    // -J: reach the destination through SSH gateways, with ssh -W (jump.hpp) instead of a relay.
+    std::optional<jump_settings> jump;
     // How https:// proxies are verified, and the client certificate they get.
     tls_settings tls;
     // Which rule chose the route, for -v ("proxy from https_proxy", "no_proxy entry ...").

@@ -397,3 +397,23 @@ TEST_CASE("TLS options: files, --proxy-insecure warns, and they need an https://
     REQUIRE_FALSE(key_alone);
     CHECK(key_alone.err().kind == failure::usage);
 }
+
+TEST_CASE("--jump: the gateways, ssh's options, and the route's options for its ProxyCommand") {
+    auto cl = parse({"-x", "http://u:pw@p.test:1", "-J", "gw1", "--jump=bob@gw2:2222", "-H",
+                     "X-A: b", "--ssh", "/opt/ssh", "--ssh-option", "Port=22", "-4", "host", "22"});
+    REQUIRE(cl);
+    REQUIRE(cl->settings.jump);
+    const auto& j = *cl->settings.jump;
+    REQUIRE(j.gateways.size() == 2);
+    CHECK(j.gateways[1].user == "bob");
+    CHECK(j.ssh == "/opt/ssh");
+    CHECK(j.ssh_options == std::vector<std::string>{"Port=22"});
+    CHECK(j.proxy_urls == std::vector<std::string>{"http://u:pw@p.test:1"});
+    // Sorted by option name; -x is not among them (it goes by the environment).
+    CHECK(j.route_args == std::vector<std::string>{"-4", "--header", "X-A: b"});
+
+    CHECK_FALSE(parse({"-J", "gw", "proxy", "3128", "host", "22"}));
+    CHECK_FALSE(parse({"--ssh-option", "Port=2", "-x", "p:1", "host", "22"}));
+    CHECK_FALSE(parse({"-J", "gw", "--relay", "host", "22"}));
+    CHECK_FALSE(parse({"-J", "a b", "host", "22"}));
+}

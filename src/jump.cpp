@@ -1,0 +1,176 @@
+#include "jump.hpp"
+
+#include "text.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+namespace corkscrew {
+
+namespace {
+
+// A word for a POSIX shell (ssh runs ProxyCommand with `$SHELL -c`): bare when it is plain,
+// else in single quotes.
+std::string shell_word(std::string_view word) {
+    const bool plain = !word.empty() &&
+                       word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789@%+=:,./_-") == std::string_view::npos;
+    if (plain)
+        return std::string(word);
+    std::string out = "'";
+    for (char c : word)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// ssh expands %h, %p and other tokens in ProxyCommand: a literal '%' is written "%%".
+std::string escape_percent(const std::string& text) {
+    std::string out;
+    for (char c : text)
+        out += c == '%' ? std::string("%%") : std::string(1, c);
+    return out;
+}
+
+// A URL as one entry of CORKSCREW_PROXY's list, whose separators are commas and blanks: those
+// can only be in the user information, where percent-encoding means the same.
+std::string list_entry(const std::string& url) {
+    std::string out;
+    for (char c : url) {
+        if (c == ',')
+            out += "%2C";
+        else if (c == ' ')
+            out += "%20";
+        else if (c == '\t')
+            out += "%09";
+        else
+            out += c;
+    }
+    return out;
+}
+
+} // namespace
+
+result<gateway> parse_gateway(std::string_view text) {
+    gateway g;
+    g.text = std::string(text);
+    std::string_view rest = text;
+    if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+        g.user = std::string(rest.substr(0, at));
+        rest.remove_prefix(at + 1);
+        if (g.user.empty() || g.user.find_first_of(" \t\r\n'\"\\") != std::string::npos)
+            return fail(failure::usage, "invalid user in --jump '" + printable(text) + "'");
+    }
+    std::string_view host = rest, port;
+    if (!rest.empty() && rest.front() == '[') {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos)
+            return fail(failure::usage, "unclosed '[' in --jump '" + printable(text) + "'");
+        host = rest.substr(1, close - 1);
+        if (close + 1 < rest.size()) {
+            if (rest[close + 1] != ':')
+                return fail(failure::usage, "bad --jump '" + printable(text) + "'");
+            port = rest.substr(close + 2);
+        }
+    } else if (auto colon = rest.find(':'); colon != std::string_view::npos) {
+        if (rest.find(':', colon + 1) != std::string_view::npos)
+            return fail(failure::usage, "write an IPv6 gateway in brackets ([::1]:22), not '" +
+                                            printable(text) + "'");
+        host = rest.substr(0, colon);
+        port = rest.substr(colon + 1);
+    }
+    auto h = parse_host(host);
+    if (!h)
+        return h.err();
+    g.at.host = *h;
+    if (!port.empty() || rest.ends_with(":")) {
+        auto p = parse_port(port);
+        if (!p)
+            return p.err();
+        g.at.port = *p;
+    }
+    return g;
+}
+
+jump_plan plan_jump(const jump_settings& settings, const endpoint_name& destination,
+                    const std::string& self) {
+    jump_plan plan;
+    const gateway& last = settings.gateways.back();
+
+    // The ProxyCommand: this program, the same route, and the gateways before the last.
+    std::string command = shell_word(self);
+    for (const auto& a : settings.route_args)
+        command += " " + shell_word(a);
+    for (std::size_t i = 0; i + 1 < settings.gateways.size(); ++i)
+        command += " --jump " + shell_word(settings.gateways[i].text);
+    if (settings.gateways.size() > 1) {
+        // The gateways before the last are reached by nested ssh, which need the same options.
+        if (settings.ssh != "ssh")
+            command += " --ssh " + shell_word(settings.ssh);
+        for (const auto& o : settings.ssh_options)
+            command += " --ssh-option " + shell_word(o);
+    }
+    command = escape_percent(command) + " %h %p";
+
+    plan.argv = {settings.ssh, "-o", "ProxyCommand=" + command};
+    for (const auto& o : settings.ssh_options)
+        plan.argv.insert(plan.argv.end(), {"-o", o});
+    if (!last.user.empty())
+        plan.argv.insert(plan.argv.end(), {"-l", last.user});
+    if (last.at.port != 0)
+        plan.argv.insert(plan.argv.end(), {"-p", std::to_string(last.at.port)});
+    // No terminal, no command: ssh only forwards the stream (-W implies -N -T).
+    plan.argv.insert(plan.argv.end(), {"-W", authority(destination), last.at.host});
+
+    if (!settings.proxy_urls.empty()) {
+        std::string list;
+        for (const auto& url : settings.proxy_urls)
+            list += (list.empty() ? "" : ", ") + list_entry(url);
+        plan.env.emplace_back("CORKSCREW_PROXY", list);
+        // Proxies given with -x do not give way to no_proxy; as CORKSCREW_PROXY they would.
+        plan.env.emplace_back("no_proxy", std::nullopt);
+        plan.env.emplace_back("NO_PROXY", std::nullopt);
+    }
+    return plan;
+}
+
+std::string shell_line(const std::vector<std::string>& argv) {
+    std::string line;
+    for (const auto& a : argv)
+        line += (line.empty() ? "" : " ") + shell_word(a);
+    return line;
+}
+
+std::optional<std::string> own_path() {
+    std::string path(4096, '\0');
+    auto n = ::readlink("/proc/self/exe", path.data(), path.size());
+    if (n <= 0 || static_cast<std::size_t>(n) >= path.size())
+        return std::nullopt;
+    path.resize(static_cast<std::size_t>(n));
+    return path;
+}
+
+error exec_jump(const jump_plan& plan) {
+    for (const auto& [name, value] : plan.env) {
+        if (value)
+            ::setenv(name.c_str(), value->c_str(), 1);
+        else
+            ::unsetenv(name.c_str());
+    }
+    // ssh gets the signal dispositions a freshly started program has (main ignores SIGPIPE).
+    std::signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (const auto& a : plan.argv)
+        args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    return fail(failure::usage, "cannot run " + plan.argv[0] +
+                                    " for --jump: " + std::strerror(errno) + " (see --ssh)");
+}
+
+} // namespace corkscrew

@@ -1,0 +1,69 @@
+#include "jump.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+using namespace corkscrew;
+
+TEST_CASE("gateways as ssh takes them") {
+    auto full = parse_gateway("bob@gw.example:2222");
+    REQUIRE(full);
+    CHECK(full->user == "bob");
+    CHECK(full->at.host == "gw.example");
+    CHECK(full->at.port == 2222);
+    auto bare = parse_gateway("gw.example");
+    REQUIRE(bare);
+    CHECK(bare->user.empty());
+    CHECK(bare->at.port == 0); // ssh's own default and config decide
+    auto v6 = parse_gateway("[::1]:22");
+    REQUIRE(v6);
+    CHECK(v6->at.host == "::1");
+    CHECK(v6->at.port == 22);
+    for (const char* bad : {"", "@gw", "gw:0", "gw:x", "::1", "[::1", "a b", "gw\r\n"})
+        CHECK_MESSAGE(!parse_gateway(bad), bad);
+}
+
+TEST_CASE("the ssh command: ProxyCommand with the route, -W to the destination, -x by the "
+          "environment") {
+    jump_settings s;
+    s.gateways = {*parse_gateway("first.example"), *parse_gateway("bob@last.example:2222")};
+    s.ssh_options = {"IdentityFile=/k 1"};
+    s.route_args = {"--auth-file", "/a%b", "-v"};
+    s.proxy_urls = {"http://u:p,w@proxy:3128", "https://far"};
+    auto plan = plan_jump(s, {"inner.example", 22}, "/usr/bin/corkscrew++");
+    const std::vector<std::string> expected = {
+        "ssh",
+        "-o",
+        "ProxyCommand=/usr/bin/corkscrew++ --auth-file /a%%b -v --jump first.example "
+        "--ssh-option 'IdentityFile=/k 1' %h %p",
+        "-o",
+        "IdentityFile=/k 1",
+        "-l",
+        "bob",
+        "-p",
+        "2222",
+        "-W",
+        "inner.example:22",
+        "last.example"};
+    CHECK(plan.argv == expected);
+    // The URLs, passwords included, go by the environment; the comma in one is encoded so the
+    // list splits right; no_proxy must not turn -x proxies off.
+    REQUIRE(plan.env.size() == 3);
+    CHECK(plan.env[0].first == "CORKSCREW_PROXY");
+    CHECK(plan.env[0].second == "http://u:p%2Cw@proxy:3128, https://far");
+    CHECK(plan.env[1].first == "no_proxy");
+    CHECK_FALSE(plan.env[1].second);
+    CHECK(plan.env[2].first == "NO_PROXY");
+    for (const auto& word : plan.argv)
+        CHECK(word.find("p,w") == std::string::npos);
+}
+
+TEST_CASE("an IPv6 destination is bracketed for -W; no -x leaves the environment alone") {
+    jump_settings s;
+    s.gateways = {*parse_gateway("gw")};
+    auto plan = plan_jump(s, {"::1", 22}, "/bin/c");
+    CHECK(std::find(plan.argv.begin(), plan.argv.end(), "[::1]:22") != plan.argv.end());
+    CHECK(plan.env.empty());
+    CHECK(shell_line({"ssh", "-o", "ProxyCommand=a b"}) == "ssh -o 'ProxyCommand=a b'");
+}
