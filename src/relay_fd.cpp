@@ -259,6 +259,17 @@ struct flow {
 
 enum tag : std::uint32_t { stdin_tag, stdout_tag, tunnel_tag };
 
+// Gives the event loop turns to run a stop signal's handler, which closes the streams; stops
+// early once the tunnel is closed.
+net::awaitable<void> let_signal_handler_run(byte_stream& tunnel) {
+    net::steady_timer turn(co_await net::this_coro::executor);
+    for (int i = 0; i < signal_turns && tunnel.native_handle() >= 0; ++i) {
+        turn.expires_after(std::chrono::milliseconds(0));
+        error_code ignored;
+        co_await turn.async_wait(use_awaitable_ec(ignored));
+    }
+}
+
 } // namespace
 
 net::awaitable<std::optional<relay_outcome>>
@@ -296,9 +307,12 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
     leftover.clear();
 
     auto activity = clock::now();
-    auto executor = co_await net::this_coro::executor;
     held_signals signals;
-    bool up_done = false, down_done = false;
+    // A stop signal that came before they were held (during the set-up's last steps, or a
+    // parent's death at that moment) has its handler waiting in the event loop, which the loop
+    // below never runs: let it run now, or that signal would be lost.
+    co_await let_signal_handler_run(tunnel);
+    bool up_done = tunnel.native_handle() < 0, down_done = up_done;
     auto failure_of = [&](const char* what, int error) {
         return fail(failure::relay_io,
                     options.tunnel_name + ": " + what + ": " +
@@ -386,12 +400,7 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
                             &signals.during_wait);
         if (n < 0 && errno == EINTR) {
             // A stop signal: its handler runs in the event loop, and closes the streams.
-            net::steady_timer turn(executor);
-            for (int i = 0; i < signal_turns && tunnel.native_handle() >= 0; ++i) {
-                turn.expires_after(std::chrono::milliseconds(0));
-                error_code ignored;
-                co_await turn.async_wait(use_awaitable_ec(ignored));
-            }
+            co_await let_signal_handler_run(tunnel);
             if (tunnel.native_handle() < 0)
                 up_done = down_done = true;
             continue;

@@ -13,11 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 rt_require_program
 unset CORKSCREW_AUTH
-rt_start_sshd
-GW_PORT=$SSHD_PORT
-GW_KEY=$SSH_CLIENT_KEY
-rt_start_sshd
-INNER_PORT=$SSHD_PORT
+rt_start_gateway_and_inner
 rt_free_port
 CLOSED_PORT=$RT_PORT
 # Each relay started by this test names this marker, so the process list shows ours only.

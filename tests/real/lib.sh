@@ -783,6 +783,18 @@ rt_proxy_word() {
     printf '%s' "${q//%/%%}"
 }
 
+# Two sshds: a gateway, and an inner host behind it (both on loopback here).
+# Sets GW_PORT and GW_KEY (the client key the gateway accepts), INNER_PORT;
+# SSHD_PORT and SSH_CLIENT_KEY stay those of the inner host, which the ssh
+# helpers below reach.
+rt_start_gateway_and_inner() {
+    rt_start_sshd
+    GW_PORT=$SSHD_PORT
+    GW_KEY=$SSH_CLIENT_KEY
+    rt_start_sshd
+    INNER_PORT=$SSHD_PORT
+}
+
 # Print a ProxyCommand that runs the program with ARGS. The words %h and %p
 # are passed to ssh as they are; every other word is quoted.
 #   rt_proxycmd 127.0.0.1 3128 %h %p          -> '/path/corkscrew++ 127.0.0.1 3128 %h %p'
