@@ -3,59 +3,15 @@
 
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
 #include <csignal>
 #include <fstream>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace corkscrew_test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A destination on 127.0.0.1 that accepts one connection and holds it open, silent, whatever
-// the client sends or shuts down: only something else than the destination can end a relay to it.
-class holding_destination {
-public:
-    holding_destination() {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof addr;
-        if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) < 0 ||
-            ::listen(listener_, 1) < 0 ||
-            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) < 0)
-            throw std::runtime_error("holding destination: cannot listen");
-        port_ = ntohs(addr.sin_port);
-    }
-    ~holding_destination() {
-        if (held_ >= 0)
-            ::close(held_);
-        ::close(listener_);
-    }
-    holding_destination(const holding_destination&) = delete;
-    holding_destination& operator=(const holding_destination&) = delete;
-
-    std::uint16_t port() const { return port_; }
-
-    // Waits (bounded) for the connection and keeps it.
-    bool accept_one(std::chrono::milliseconds limit) {
-        pollfd p{listener_, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(limit.count())) != 1)
-            return false;
-        held_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-        return held_ >= 0;
-    }
-
-private:
-    int listener_ = -1;
-    int held_ = -1;
-    std::uint16_t port_ = 0;
-};
 
 // Whether process `pid` has ended (gone, or a zombie waiting for init).
 bool ended(pid_t pid) {

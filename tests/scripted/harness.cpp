@@ -138,21 +138,53 @@ std::string received(const scripted_proxy& proxy) {
     return records.empty() ? std::string() : records[0].received;
 }
 
-refusing_port::refusing_port() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+namespace {
+
+// A TCP socket bound to a free port of 127.0.0.1, listening when `backlog` is given; throws
+// naming `what` when the system refuses.
+int bound_loopback_socket(std::uint16_t& port, std::optional<int> backlog, const char* what) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) < 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
-        throw std::runtime_error("binding a refusing port failed");
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) < 0 ||
+        (backlog && ::listen(fd, *backlog) < 0) ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+        if (fd >= 0)
+            ::close(fd);
+        throw std::runtime_error(std::string(what) + ": cannot bind a loopback port");
     }
-    port_ = ntohs(addr.sin_port);
+    port = ntohs(addr.sin_port);
+    return fd;
+}
+
+} // namespace
+
+refusing_port::refusing_port() {
+    fd_ = bound_loopback_socket(port_, std::nullopt, "refusing port");
 }
 
 refusing_port::~refusing_port() {
     ::close(fd_);
+}
+
+holding_destination::holding_destination() {
+    listener_ = bound_loopback_socket(port_, 1, "holding destination");
+}
+
+holding_destination::~holding_destination() {
+    if (held_ >= 0)
+        ::close(held_);
+    ::close(listener_);
+}
+
+bool holding_destination::accept_one(std::chrono::milliseconds limit) {
+    pollfd p{listener_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) != 1)
+        return false;
+    held_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    return held_ >= 0;
 }
 
 temp_file::temp_file(std::string_view contents) {

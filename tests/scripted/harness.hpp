@@ -85,6 +85,25 @@ private:
     std::uint16_t port_ = 0;
 };
 
+// A destination on 127.0.0.1 that accepts one connection and holds it open, silent, whatever
+// the client sends or shuts down: only something else than the destination can end a relay to
+// it.
+class holding_destination {
+public:
+    holding_destination();
+    ~holding_destination();
+    holding_destination(const holding_destination&) = delete;
+    holding_destination& operator=(const holding_destination&) = delete;
+    std::uint16_t port() const { return port_; }
+    // Waits (bounded) for the connection and keeps it.
+    bool accept_one(std::chrono::milliseconds limit);
+
+private:
+    int listener_ = -1;
+    int held_ = -1;
+    std::uint16_t port_ = 0;
+};
+
 // A descriptor the test owns, closed at the end of its scope or by reset().
 class owned_fd {
 public:
