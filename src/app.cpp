@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "compress_stream.hpp"
 #include "connect.hpp"
 #include "fdpass.hpp"
 #include "jump.hpp"
@@ -16,6 +17,7 @@
 #include <csignal>
 #include <functional>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace corkscrew {
@@ -92,13 +94,50 @@ private:
                 co_return;
             }
         }
-        start_deadline();
-        auto up = co_await set_up_route();
-        setup_done_ = true;
-        deadline_.cancel();
-        abort_ = nullptr;
+        auto executor = co_await net::this_coro::executor;
+        std::unique_ptr<byte_stream> in, out;
+        // ssh (--jump --compress) has its own timeouts, and may ask for a password.
+        if (!cfg_.jump)
+            start_deadline();
+        // With --relay --compress, stdin and stdout are the compressed side: agree on it with
+        // the far end first, so that a mismatch is said before anything else is done.
+        compressed_stream* compression = nullptr;
+        if (cfg_.compress && cfg_.gateway_relay) {
+            auto stdio = make_duplex_stream(make_stdio_stream(executor, STDIN_FILENO),
+                                            make_stdio_stream(executor, STDOUT_FILENO));
+            const std::string far_end = "stdin/stdout (the corkscrew++ that started this relay)";
+            auto z = co_await compress(std::move(stdio), far_end);
+            if (!z) {
+                end_set_up();
+                report(z.err());
+                co_return;
+            }
+            compression = z->get();
+            in = std::move(*z);
+        }
+        // (Not a conditional expression with a co_await in each branch: GCC 12 miscompiles it.)
+        result<tunnel> up = fail(failure::internal, "no route");
+        if (cfg_.jump)
+            up = co_await start_ssh();
+        else
+            up = co_await set_up_route();
+        if (up && cfg_.compress && !cfg_.gateway_relay) {
+            // The tunnel is the compressed side; what came with the proxy's answer is its start.
+            auto below = make_prefixed_stream(std::move(up->stream), std::move(up->leftover));
+            const std::string far_end = far_end_name();
+            auto z = co_await compress(std::move(below), far_end);
+            if (z) {
+                compression = z->get();
+                up->stream = std::move(*z);
+                up->leftover.clear();
+            } else {
+                up = z.err();
+            }
+        }
+        end_set_up();
         if (!up) {
             report(up.err());
+            co_await end_ssh();
             co_return;
         }
         if (cfg_.fdpass) {
@@ -106,21 +145,28 @@ private:
             co_return;
         }
 
-        auto executor = co_await net::this_coro::executor;
-        auto in = make_stdio_stream(executor, STDIN_FILENO);
-        auto out = make_stdio_stream(executor, STDOUT_FILENO);
+        if (!in) {
+            in = make_stdio_stream(executor, STDIN_FILENO);
+            out = make_stdio_stream(executor, STDOUT_FILENO);
+        }
+        byte_stream& local_in = *in;
+        byte_stream& local_out = out ? *out : *in; // one compressed stream both ways
         abort_ = [&] {
-            in->close();
-            out->close();
+            local_in.close();
+            local_out.close();
             up->stream->close();
+            stop_ssh();
         };
         relay_options options{cfg_.idle_timeout, tunnel_name(), cfg_.relay};
         log_.info("tunnel established; relaying" +
                   (up->leftover.empty() ? std::string()
                                         : " (" + std::to_string(up->leftover.size()) +
                                               " bytes arrived with the proxy's answer)"));
-        auto outcome = co_await relay(*in, *out, *up->stream, std::move(up->leftover), options);
+        auto outcome =
+            co_await relay(local_in, local_out, *up->stream, std::move(up->leftover), options);
         abort_ = nullptr;
+        if (compression)
+            log_.info(compression_summary(*compression));
         log_.info("relay ended: " + std::to_string(outcome.sent) + " bytes sent (" +
                   outcome.sent_by + "), " + std::to_string(outcome.received) + " bytes received (" +
                   outcome.received_by + ")" +
@@ -132,6 +178,97 @@ private:
             // A proxy that closes right after its 2xx looks to ssh like a server that hung up;
             // say where it happened.
             log_.warn("warning: " + tunnel_name() + " closed before any data arrived");
+        if (outcome.failure)
+            stop_ssh();
+        // Release the socketpair so that ssh sees the end of its input.
+        up->stream->close();
+        co_await end_ssh();
+    }
+
+    void end_set_up() {
+        setup_done_ = true;
+        deadline_.cancel();
+        abort_ = nullptr;
+    }
+
+    // Wraps `inner` in the compression layer and agrees on it with the far end.
+    net::awaitable<result<std::unique_ptr<compressed_stream>>>
+    compress(std::unique_ptr<byte_stream> inner, const std::string& far_end) {
+        abort_ = [this, s = inner.get()] {
+            s->close();
+            stop_ssh();
+        };
+        log_.info("starting compression (zstd) with " + far_end);
+        auto z = co_await start_compression(std::move(inner), far_end);
+        abort_ = nullptr;
+        if (z)
+            log_.info("compression agreed with " + far_end);
+        co_return z;
+    }
+
+    std::string far_end_name() const {
+        if (cfg_.jump)
+            return "the relay on gateway " + cfg_.jump->gateways.back().text;
+        return authority(cfg_.path.destination) + " (the destination, which must run "
+                                                  "corkscrew++ --relay --compress)";
+    }
+
+    // --jump --compress: ssh to the last gateway, running the far end of the compression there,
+    // as a child whose stdin and stdout are the tunnel.
+    net::awaitable<result<tunnel>> start_ssh() {
+        auto self = own_path();
+        if (!self)
+            co_return fail(failure::internal,
+                           "cannot find this program's own path for ssh's ProxyCommand (--jump)");
+        auto plan = plan_jump(*cfg_.jump, cfg_.path.destination, *self);
+        log_.info("running " + shell_line(plan.argv));
+        auto child = spawn_jump(plan);
+        if (!child)
+            co_return child.err();
+        ssh_ = *child;
+        co_return tunnel{make_unix_socket_stream(io_.get_executor(), child->socket), {}};
+    }
+
+    // Asks ssh to end (the relay failed or a signal came); end_ssh() collects it.
+    void stop_ssh() {
+        if (ssh_.pid > 0 && !ssh_exited_)
+            ::kill(ssh_.pid, SIGTERM);
+    }
+
+    // Waits for ssh to exit, bounded: on its own once its input ended, else after a SIGTERM,
+    // else a SIGKILL. Its exit status becomes the run's when it failed: ssh has said why.
+    net::awaitable<void> end_ssh() {
+        if (ssh_.pid <= 0)
+            co_return;
+        int status = 0;
+        net::steady_timer poll(io_);
+        const auto start = std::chrono::steady_clock::now();
+        bool termed = false, killed = false;
+        for (;;) {
+            pid_t r = ::waitpid(ssh_.pid, &status, WNOHANG);
+            if (r == ssh_.pid || (r < 0 && errno != EINTR))
+                break;
+            const auto waited = std::chrono::steady_clock::now() - start;
+            if (!termed && waited > ssh_exit_grace) {
+                log_.warn("warning: ssh did not exit within " + seconds_text(ssh_exit_grace) +
+                          " after the relay ended; stopping it");
+                ::kill(ssh_.pid, SIGTERM);
+                termed = true;
+            } else if (!killed && waited > 2 * ssh_exit_grace) {
+                ::kill(ssh_.pid, SIGKILL);
+                killed = true;
+            }
+            poll.expires_after(ssh_exit_poll);
+            error_code ignored;
+            co_await poll.async_wait(use_awaitable_ec(ignored));
+        }
+        ssh_exited_ = true;
+        int code = WIFEXITED(status)     ? WEXITSTATUS(status)
+                   : WIFSIGNALED(status) ? signal_exit_status(WTERMSIG(status))
+                                         : 0;
+        log_.info("ssh exited with status " + std::to_string(code));
+        if (code != 0 && !signal_)
+            status_ = code;
     }
 
     // Gives the tunnel's socket to ssh: from here on ssh and the proxy talk directly.
@@ -314,8 +451,16 @@ private:
         status_ = exit_status(e.kind);
     }
 
+    // How long ssh may take to exit once the relay has ended: the channel's close is one round
+    // trip through every hop; a slow proxy can take seconds, a hung ssh is stopped.
+    static constexpr std::chrono::seconds ssh_exit_grace{10};
+    // How often its exit is checked for while waiting (a pidfd would need Linux 5.3).
+    static constexpr std::chrono::milliseconds ssh_exit_poll{5};
+
     const config& cfg_;
     const logger& log_;
+    ssh_child ssh_;
+    bool ssh_exited_ = false;
     net::io_context io_{1};
     net::signal_set signals_{io_, SIGHUP, SIGTERM, SIGINT};
     net::steady_timer deadline_{io_};
@@ -331,7 +476,7 @@ private:
 } // namespace
 
 int run(const config& settings, const logger& log) {
-    if (settings.jump) {
+    if (settings.jump && !settings.compress) {
         // Run ssh in this process's place: it relays, and its exit status is the run's.
         auto self = own_path();
         if (!self) {

@@ -26,6 +26,8 @@ public:
             return "timed out before the tunnel was up";
         case failure::relay_io:
             return "I/O error after the tunnel was up";
+        case failure::compression:
+            return "compression layer error";
         }
         return "unknown failure";
     }
@@ -60,6 +62,8 @@ int exit_status(failure f) noexcept {
         return 7;
     case failure::relay_io:
         return 8;
+    case failure::compression:
+        return 9;
     }
     return 1;
 }

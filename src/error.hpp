@@ -19,6 +19,7 @@ enum class failure {
     bad_answer,        // the proxy's answer is not HTTP, is cut short, or is too large
     timeout,           // the tunnel was not up within --connect-timeout
     relay_io,          // an I/O error after the tunnel was up
+    compression,       // the ends of --compress disagree, or its stream is corrupt or cut off
 };
 
 const std::error_category& failure_category() noexcept;

@@ -2,10 +2,15 @@
 
 #include "text.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace corkscrew {
@@ -121,8 +126,17 @@ jump_plan plan_jump(const jump_settings& settings, const endpoint_name& destinat
         plan.argv.insert(plan.argv.end(), {"-l", last.user});
     if (last.at.port != 0)
         plan.argv.insert(plan.argv.end(), {"-p", std::to_string(last.at.port)});
-    // No terminal, no command: ssh only forwards the stream (-W implies -N -T).
-    plan.argv.insert(plan.argv.end(), {"-W", authority(destination), last.at.host});
+    if (settings.compress) {
+        // The far end of the compression runs on the gateway; no terminal, no escape character:
+        // the channel carries the stream byte for byte.
+        plan.argv.insert(plan.argv.end(),
+                         {"-T", "-e", "none", last.at.host,
+                          shell_line({settings.gateway_program, "--relay", "--compress",
+                                      destination.host, std::to_string(destination.port)})});
+    } else {
+        // No terminal, no command: ssh only forwards the stream (-W implies -N -T).
+        plan.argv.insert(plan.argv.end(), {"-W", authority(destination), last.at.host});
+    }
 
     if (!settings.proxy_urls.empty()) {
         std::string list;
@@ -152,25 +166,121 @@ std::optional<std::string> own_path() {
     return path;
 }
 
-error exec_jump(const jump_plan& plan) {
+namespace {
+
+void apply_env(const jump_plan& plan) {
     for (const auto& [name, value] : plan.env) {
         if (value)
             ::setenv(name.c_str(), value->c_str(), 1);
         else
             ::unsetenv(name.c_str());
     }
-    // ssh gets the signal dispositions a freshly started program has (main ignores SIGPIPE).
-    std::signal(SIGPIPE, SIG_DFL);
+}
+
+// ssh gets the signal dispositions a freshly started program has (main ignores SIGPIPE; the
+// event loop blocks the stop signals). Only async-signal-safe calls: it also runs after fork.
+void reset_signals() {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int signo : {SIGPIPE, SIGHUP, SIGTERM, SIGINT, SIGCHLD})
+        ::sigaction(signo, &dfl, nullptr);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// The process's environment with the plan's changes, as execve takes it.
+std::vector<std::string> changed_environment(const jump_plan& plan) {
+    std::vector<std::string> words;
+    for (char** e = environ; *e; ++e) {
+        std::string_view entry = *e;
+        auto name = entry.substr(0, entry.find('='));
+        const bool changed = std::any_of(plan.env.begin(), plan.env.end(),
+                                         [&](const auto& change) { return change.first == name; });
+        if (!changed)
+            words.emplace_back(entry);
+    }
+    for (const auto& [name, value] : plan.env)
+        if (value)
+            words.push_back(name + "=" + *value);
+    return words;
+}
+
+std::vector<char*> c_args(const std::vector<std::string>& words) {
     std::vector<char*> args;
-    for (const auto& a : plan.argv)
+    for (const auto& a : words)
         args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    ::execvp(args[0], args.data());
+    return args;
+}
+
+error cannot_run(const jump_plan& plan, int err) {
     return fail(failure::usage, "cannot run " + plan.argv[0] +
-                                    " for --jump: " + std::strerror(errno) + " (see --ssh)");
+                                    " for --jump: " + std::strerror(err) + " (see --ssh)");
+}
+
+} // namespace
+
+error exec_jump(const jump_plan& plan) {
+    apply_env(plan);
+    reset_signals();
+    auto args = c_args(plan.argv);
+    ::execvp(args[0], args.data());
+    return cannot_run(plan, errno);
+}
+
+result<ssh_child> spawn_jump(const jump_plan& plan) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+        return fail(failure::internal, std::string("socketpair: ") + std::strerror(errno));
+    // The child reports a failed exec through this pipe, closed by a successful one.
+    int report[2];
+    if (::pipe2(report, O_CLOEXEC) != 0) {
+        int err = errno;
+        ::close(pair[0]);
+        ::close(pair[1]);
+        return fail(failure::internal, std::string("pipe: ") + std::strerror(err));
+    }
+    // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+    auto args = c_args(plan.argv);
+    auto env_words = changed_environment(plan);
+    auto envp = c_args(env_words);
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(pair[0]);
+        ::close(report[0]);
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent)
+            ::_exit(127);
+        ::dup2(pair[1], STDIN_FILENO);
+        ::dup2(pair[1], STDOUT_FILENO);
+        reset_signals();
+        ::execvpe(args[0], args.data(), envp.data());
+        int err = errno;
+        [[maybe_unused]] auto n = ::write(report[1], &err, sizeof err);
+        ::_exit(127);
+    }
+    int err = errno;
+    ::close(pair[1]);
+    ::close(report[1]);
+    if (pid < 0) {
+        ::close(pair[0]);
+        ::close(report[0]);
+        return fail(failure::internal, std::string("fork: ") + std::strerror(err));
+    }
+    int exec_err = 0;
+    ssize_t n;
+    do
+        n = ::read(report[0], &exec_err, sizeof exec_err);
+    while (n < 0 && errno == EINTR);
+    ::close(report[0]);
+    if (n == static_cast<ssize_t>(sizeof exec_err)) {
+        ::close(pair[0]);
+        ::waitpid(pid, nullptr, 0);
+        return cannot_run(plan, exec_err);
+    }
+    return ssh_child{pid, pair[0]};
 }
 
 } // namespace corkscrew

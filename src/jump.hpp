@@ -33,6 +33,10 @@ struct jump_settings {
     // The -x URLs as given: they reach that corkscrew++ through its environment (CORKSCREW_PROXY),
     // not its argv, which every user can read in the process list.
     std::vector<std::string> proxy_urls;
+    // --compress: instead of ssh -W, run `PROGRAM --relay --compress DEST` on the last gateway
+    // (--gateway-program), and relay through ssh here, compressing.
+    bool compress = false;
+    std::string gateway_program = "corkscrew++";
 };
 
 struct jump_plan {
@@ -51,6 +55,15 @@ std::string shell_line(const std::vector<std::string>& argv);
 
 // This program's own path (for the ProxyCommand), or nothing when the system does not say.
 std::optional<std::string> own_path();
+
+// ssh started as a child whose stdin and stdout are one end of a socketpair, the other end
+// being `socket` (for --jump --compress, which must see the bytes). Its stderr is ours.
+struct ssh_child {
+    int pid = -1;
+    int socket = -1;
+};
+// The child ends with a SIGTERM if this process dies first.
+result<ssh_child> spawn_jump(const jump_plan& plan);
 
 // Replaces the process with ssh: its stdin, stdout, stderr and exit status become the run's.
 // Returns only when ssh could not be started.

@@ -9,6 +9,7 @@
 #include "prompt.hpp"
 
 #include "argv.hpp"
+#include "compress.hpp"
 #include "proxy_env.hpp"
 
 #include <boost/version.hpp>
@@ -70,6 +71,8 @@ Exit status:
     6  malformed proxy answer (not HTTP, cut short, or headers over 256 KiB)
     7  timed out before the tunnel was up (--connect-timeout)
     8  I/O error after the tunnel was up
+    9  --compress: the far end does not compress or speaks another version, or its compressed
+       stream is corrupt or cut off
   128+N ended by signal N (129 for SIGHUP, 143 for SIGTERM)
 )";
 }
@@ -119,6 +122,13 @@ constexpr option_spec option_table[] = {
      "on an SSH gateway, in place of nc: connect to DESTHOST DESTPORT directly (or through -x "
      "proxies; the environment's are not used) and relay stdio; exit as soon as the ssh session "
      "that started it goes away"},
+    {'z', "compress", "",
+     "compress the stream (zstd) between this corkscrew++ and one at the far end: with --jump, "
+     "the one it runs on the last gateway; with --relay, stdin/stdout are the compressed side; "
+     "otherwise the tunnel is. Pays off for plaintext protocols on slow links, not for ssh "
+     "(encrypted data does not compress)"},
+    {0, "gateway-program", "PROGRAM",
+     "the corkscrew++ that --jump --compress runs on the last gateway (default: corkscrew++)"},
     {0, "fdpass", "",
      "once the tunnel is up, hand its socket to ssh over stdout and exit, for ssh's "
      "ProxyUseFdpass yes (stdout must be a Unix socket)"},
@@ -163,7 +173,8 @@ std::string version_text() {
                    s += (s.empty() ? "" : " ") + std::string(scheme);
                return s;
            }() +
-           "\nproxies: http https (TLS: " CORKSCREW_LIBSSL ", loaded when used)\n";
+           "\nproxies: http https (TLS: " CORKSCREW_LIBSSL ", loaded when used)\ncompression: " +
+           compression_description() + "\n";
 }
 
 result<auth_choice> parse_auth_choice(const std::string& text) {
@@ -332,7 +343,15 @@ result<jump_settings> jump_from(const parsed_argv& opts, const std::vector<std::
     s.ssh_options = opts.all("ssh-option");
     if (opts.count("proxy"))
         s.proxy_urls = urls;
-    constexpr std::string_view own[] = {"proxy", "jump", "ssh", "ssh-option"};
+    s.compress = opts.count("compress") > 0;
+    if (opts.count("gateway-program")) {
+        if (!s.compress)
+            return fail(failure::usage, "--gateway-program is for --jump --compress");
+        s.gateway_program = *opts.last("gateway-program");
+    }
+    // Compression is between this end and the last gateway, not on the way to the first.
+    constexpr std::string_view own[] = {"proxy",      "jump",     "ssh",
+                                        "ssh-option", "compress", "gateway-program"};
     for (const auto& [key, values] : opts.options) {
         if (std::find(std::begin(own), std::end(own), key) != std::end(own))
             continue;
@@ -535,8 +554,16 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
         if (!jump)
             return jump.err();
         cfg.jump = std::move(*jump);
-    } else if (opts.count("ssh") || opts.count("ssh-option")) {
-        return fail(failure::usage, "--ssh and --ssh-option are for --jump");
+    } else if (opts.count("ssh") || opts.count("ssh-option") || opts.count("gateway-program")) {
+        return fail(failure::usage, "--ssh, --ssh-option and --gateway-program are for --jump");
+    }
+    if (opts.count("compress")) {
+        if (!compression_built())
+            return fail(failure::usage, "--compress: this build has no zstd");
+        if (opts.count("fdpass"))
+            return fail(failure::usage, "--compress and --fdpass exclude each other: with "
+                                        "--fdpass, ssh talks to the proxy itself");
+        cfg.compress = true;
     }
     if (opts.count("fdpass") && cfg.gateway_relay)
         return fail(failure::usage, "--fdpass and --relay exclude each other");

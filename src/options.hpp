@@ -36,6 +36,9 @@ struct config {
     // --relay: the far end of a jump through an SSH gateway, in place of nc. Ends when the ssh
     // session that started it goes away (its parent's death is a SIGHUP).
     bool gateway_relay = false;
+    // -z: the stream is compressed between this end and another corkscrew++ (compress.hpp):
+    // the tunnel, or with --relay stdin/stdout, or with --jump the ssh to the last gateway.
+    bool compress = false;
     // -J: reach the destination through SSH gateways, with ssh -W (jump.hpp) instead of a relay.
     std::optional<jump_settings> jump;
     // How https:// proxies are verified, and the client certificate they get.

@@ -1,5 +1,6 @@
 #include "relay.hpp"
 
+#include "compress.hpp"
 #include "relay_fd.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -49,7 +50,9 @@ struct relay_state {
     }
 
     error io_failure(const char* what, const error_code& ec) const {
-        return fail(failure::relay_io, options.tunnel_name + ": " + what + ": " + ec.message());
+        const auto kind =
+            ec.category() == compress_category() ? failure::compression : failure::relay_io;
+        return fail(kind, options.tunnel_name + ": " + what + ": " + ec.message());
     }
 };
 

@@ -1,5 +1,6 @@
 #include "stream.hpp"
 
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -36,9 +37,10 @@ net::awaitable<io_result> write_now_then_wait(Stream& stream, net::const_buffer 
     co_return r;
 }
 
+template <class Socket>
 class socket_stream final : public byte_stream {
 public:
-    explicit socket_stream(net::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+    explicit socket_stream(Socket socket) : socket_(std::move(socket)) {}
 
     net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
         io_result r;
@@ -59,7 +61,7 @@ public:
 
     net::awaitable<error_code> shutdown_send() override {
         error_code ec;
-        socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
+        socket_.shutdown(Socket::shutdown_send, ec);
         co_return ec;
     }
 
@@ -79,7 +81,7 @@ public:
     }
 
 private:
-    net::ip::tcp::socket socket_;
+    Socket socket_;
 };
 
 // Puts /dev/null where `fd` was, closing our reference to what it was.
@@ -180,6 +182,31 @@ private:
     bool open_ = true;
 };
 
+// Two one-way streams as one.
+class duplex_stream final : public byte_stream {
+public:
+    duplex_stream(std::unique_ptr<byte_stream> in, std::unique_ptr<byte_stream> out)
+        : in_(std::move(in)), out_(std::move(out)) {}
+
+    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
+        co_return co_await in_->read_some(buffer);
+    }
+    net::awaitable<io_result> write_all(net::const_buffer data) override {
+        co_return co_await out_->write_all(data);
+    }
+    net::awaitable<error_code> shutdown_send() override {
+        co_return co_await out_->shutdown_send();
+    }
+    void close() override {
+        in_->close();
+        out_->close();
+    }
+
+private:
+    std::unique_ptr<byte_stream> in_;
+    std::unique_ptr<byte_stream> out_;
+};
+
 // A stream whose first bytes were already read from it: bytes of the next hop's answer that came
 // with the previous proxy's 2xx.
 class prefixed_stream final : public byte_stream {
@@ -234,7 +261,22 @@ std::unique_ptr<byte_stream> make_prefixed_stream(std::unique_ptr<byte_stream> i
 }
 
 std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket) {
-    return std::make_unique<socket_stream>(std::move(socket));
+    return std::make_unique<socket_stream<net::ip::tcp::socket>>(std::move(socket));
+}
+
+std::unique_ptr<byte_stream> make_unix_socket_stream(const net::any_io_executor& executor, int fd) {
+    using unix_socket = net::local::stream_protocol::socket;
+    unix_socket socket(executor);
+    error_code ec;
+    socket.assign(net::local::stream_protocol(), fd, ec);
+    if (ec)
+        ::close(fd);
+    return std::make_unique<socket_stream<unix_socket>>(std::move(socket));
+}
+
+std::unique_ptr<byte_stream> make_duplex_stream(std::unique_ptr<byte_stream> in,
+                                                std::unique_ptr<byte_stream> out) {
+    return std::make_unique<duplex_stream>(std::move(in), std::move(out));
 }
 
 std::unique_ptr<byte_stream> make_stdio_stream(const net::any_io_executor& executor, int fd) {

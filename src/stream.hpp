@@ -72,6 +72,14 @@ public:
 // A connected TCP socket.
 std::unique_ptr<byte_stream> make_socket_stream(net::ip::tcp::socket socket);
 
+// A connected Unix stream socket (the one end of a socketpair given to a child process).
+std::unique_ptr<byte_stream> make_unix_socket_stream(const net::any_io_executor& executor, int fd);
+
+// Reads from `in` and writes to `out`, as one stream: stdin and stdout, where they carry one
+// end of a stream (--relay --compress). Shutting down sends ends `out`.
+std::unique_ptr<byte_stream> make_duplex_stream(std::unique_ptr<byte_stream> in,
+                                                std::unique_ptr<byte_stream> out);
+
 // `inner`, read after `prefix`: bytes already taken from it that belong to whoever reads next.
 // Returns `inner` itself when there are none.
 std::unique_ptr<byte_stream> make_prefixed_stream(std::unique_ptr<byte_stream> inner,
