@@ -137,7 +137,9 @@ private:
         end_set_up();
         if (!up) {
             report(up.err());
-            co_await end_ssh();
+            // ssh that ended by itself has said why (its status wins); one that still runs is
+            // talking to something that is not our far end.
+            co_await end_ssh(ssh_failed_grace);
             co_return;
         }
         if (cfg_.fdpass) {
@@ -178,11 +180,12 @@ private:
             // A proxy that closes right after its 2xx looks to ssh like a server that hung up;
             // say where it happened.
             log_.warn("warning: " + tunnel_name() + " closed before any data arrived");
-        if (outcome.failure)
+        // Unless the far end finished its side (its end mark came), it is not done: stop ssh.
+        if (outcome.failure || !outcome.tunnel_ended)
             stop_ssh();
         // Release the socketpair so that ssh sees the end of its input.
         up->stream->close();
-        co_await end_ssh();
+        co_await end_ssh(ssh_exit_grace);
     }
 
     void end_set_up() {
@@ -229,32 +232,34 @@ private:
         co_return tunnel{make_unix_socket_stream(io_.get_executor(), child->socket), {}};
     }
 
-    // Asks ssh to end (the relay failed or a signal came); end_ssh() collects it.
+    // Asks ssh to end (the relay was stopped, or a signal came); end_ssh() collects it. Its exit
+    // status then says nothing about the run.
     void stop_ssh() {
-        if (ssh_.pid > 0 && !ssh_exited_)
+        if (ssh_.pid > 0 && !ssh_exited_ && !ssh_stopped_) {
             ::kill(ssh_.pid, SIGTERM);
+            ssh_stopped_ = true;
+        }
     }
 
-    // Waits for ssh to exit, bounded: on its own once its input ended, else after a SIGTERM,
-    // else a SIGKILL. Its exit status becomes the run's when it failed: ssh has said why.
-    net::awaitable<void> end_ssh() {
+    // Waits for ssh to exit, bounded: on its own within `grace`, else after a SIGTERM, else a
+    // SIGKILL. Its failing exit status becomes the run's, unless this process stopped it: ssh
+    // (or the far end, whose status ssh passes on) has said why.
+    net::awaitable<void> end_ssh(std::chrono::milliseconds grace) {
         if (ssh_.pid <= 0)
             co_return;
         int status = 0;
         net::steady_timer poll(io_);
         const auto start = std::chrono::steady_clock::now();
-        bool termed = false, killed = false;
+        bool killed = false;
         for (;;) {
             pid_t r = ::waitpid(ssh_.pid, &status, WNOHANG);
             if (r == ssh_.pid || (r < 0 && errno != EINTR))
                 break;
             const auto waited = std::chrono::steady_clock::now() - start;
-            if (!termed && waited > ssh_exit_grace) {
-                log_.warn("warning: ssh did not exit within " + seconds_text(ssh_exit_grace) +
-                          " after the relay ended; stopping it");
-                ::kill(ssh_.pid, SIGTERM);
-                termed = true;
-            } else if (!killed && waited > 2 * ssh_exit_grace) {
+            if (!ssh_stopped_ && waited > grace) {
+                log_.info("ssh did not exit within " + seconds_text(grace) + "; stopping it");
+                stop_ssh();
+            } else if (!killed && waited > grace + ssh_exit_grace) {
                 ::kill(ssh_.pid, SIGKILL);
                 killed = true;
             }
@@ -267,7 +272,7 @@ private:
                    : WIFSIGNALED(status) ? signal_exit_status(WTERMSIG(status))
                                          : 0;
         log_.info("ssh exited with status " + std::to_string(code));
-        if (code != 0 && !signal_)
+        if (code != 0 && !signal_ && !ssh_stopped_)
             status_ = code;
     }
 
@@ -454,6 +459,9 @@ private:
     // How long ssh may take to exit once the relay has ended: the channel's close is one round
     // trip through every hop; a slow proxy can take seconds, a hung ssh is stopped.
     static constexpr std::chrono::seconds ssh_exit_grace{10};
+    // After a failed set-up: an ssh that failed exits at once, having closed its output; one
+    // still running after this long is stopped.
+    static constexpr std::chrono::seconds ssh_failed_grace{2};
     // How often its exit is checked for while waiting (a pidfd would need Linux 5.3).
     static constexpr std::chrono::milliseconds ssh_exit_poll{5};
 
@@ -461,6 +469,7 @@ private:
     const logger& log_;
     ssh_child ssh_;
     bool ssh_exited_ = false;
+    bool ssh_stopped_ = false;
     net::io_context io_{1};
     net::signal_set signals_{io_, SIGHUP, SIGTERM, SIGINT};
     net::steady_timer deadline_{io_};

@@ -28,6 +28,7 @@ inline constexpr int auth_failed = 5;
 inline constexpr int bad_answer = 6;
 inline constexpr int timeout = 7;
 inline constexpr int tunnel_io = 8;
+inline constexpr int compression = 9;
 } // namespace exit_code
 
 inline constexpr std::string_view banner = "SSH-2.0-FAKE\r\n";

@@ -15,6 +15,7 @@ TEST_CASE("each failure kind has its own documented exit status") {
     CHECK(exit_status(failure::bad_answer) == 6);
     CHECK(exit_status(failure::timeout) == 7);
     CHECK(exit_status(failure::relay_io) == 8);
+    CHECK(exit_status(failure::compression) == 9);
     CHECK(signal_exit_status(1) == 129);
     CHECK(signal_exit_status(15) == 143);
 }
@@ -24,7 +25,7 @@ TEST_CASE("failures are error codes of their own category") {
     CHECK(ec.category().name() == std::string("corkscrew++"));
     CHECK(ec.message() == "proxy authentication failed");
     std::set<std::string> messages;
-    for (int k = 1; k <= 8; ++k)
+    for (int k = 1; k <= 9; ++k)
         messages.insert(make_error_code(static_cast<failure>(k)).message());
-    CHECK(messages.size() == 8);
+    CHECK(messages.size() == 9);
 }

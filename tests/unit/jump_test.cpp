@@ -67,3 +67,19 @@ TEST_CASE("an IPv6 destination is bracketed for -W; no -x leaves the environment
     CHECK(plan.env.empty());
     CHECK(shell_line({"ssh", "-o", "ProxyCommand=a b"}) == "ssh -o 'ProxyCommand=a b'");
 }
+
+TEST_CASE("--compress: the last gateway runs the far end of the compression instead of -W") {
+    jump_settings s;
+    s.gateways = {*parse_gateway("first.example"), *parse_gateway("bob@last.example")};
+    s.compress = true;
+    s.gateway_program = "/opt/my tools/corkscrew++";
+    auto plan = plan_jump(s, {"inner.example", 2222}, "/usr/bin/corkscrew++");
+    const std::vector<std::string> expected = {
+        "ssh", "-o",
+        // The nested corkscrew++ to the first gateway does not compress: its far end is sshd.
+        "ProxyCommand=/usr/bin/corkscrew++ --jump first.example %h %p", "-l", "bob", "-T", "-e",
+        "none", "last.example",
+        "'/opt/my tools/corkscrew++' --relay --compress inner.example 2222"};
+    CHECK(plan.argv == expected);
+    CHECK(std::find(plan.argv.begin(), plan.argv.end(), "-W") == plan.argv.end());
+}

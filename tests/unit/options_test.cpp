@@ -417,3 +417,36 @@ TEST_CASE("--jump: the gateways, ssh's options, and the route's options for its 
     CHECK_FALSE(parse({"-J", "gw", "--relay", "host", "22"}));
     CHECK_FALSE(parse({"-J", "a b", "host", "22"}));
 }
+
+TEST_CASE("--compress: alone, with --relay and with --jump; what it excludes") {
+    auto plain = parse({"-x", "http://p.test:1", "-z", "host", "22"});
+    REQUIRE(plain);
+    CHECK(plain->settings.compress);
+    CHECK_FALSE(plain->settings.jump);
+
+    auto relay = parse({"--relay", "--compress", "host", "22"});
+    REQUIRE(relay);
+    CHECK(relay->settings.compress);
+    CHECK(relay->settings.gateway_relay);
+
+    auto jump = parse({"-x", "http://p.test:1", "-J", "gw", "-z", "--gateway-program", "/opt/c++",
+                       "-w", "5", "host", "22"});
+    REQUIRE(jump);
+    REQUIRE(jump->settings.jump);
+    CHECK(jump->settings.jump->compress);
+    CHECK(jump->settings.jump->gateway_program == "/opt/c++");
+    // The way to the first gateway is not compressed: neither option goes to its corkscrew++.
+    CHECK(jump->settings.jump->route_args == std::vector<std::string>{"--idle-timeout", "5"});
+    auto default_program = parse({"-J", "gw", "-z", "host", "22"});
+    REQUIRE(default_program);
+    CHECK(default_program->settings.jump->gateway_program == "corkscrew++");
+
+    for (auto args : std::vector<std::vector<std::string>>{
+             {"--compress", "--fdpass", "-x", "http://p.test:1", "host", "22"},
+             {"--gateway-program", "/x", "-x", "http://p.test:1", "host", "22"},
+             {"-J", "gw", "--gateway-program", "/x", "host", "22"}}) {
+        auto r = parse(args);
+        REQUIRE_FALSE(r);
+        CHECK(r.err().kind == failure::usage);
+    }
+}
