@@ -1,5 +1,6 @@
-// What depends on how the program was built: Negotiate exists only with GSSAPI. The test preset
-// "nogssapi" runs this suite against a build without it, the others against one with it.
+// What depends on how the program was built: Negotiate exists only with GSSAPI, --compress only
+// with zstd. The test preset "minimal" runs this suite against a build without either, the
+// others against one with both.
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -19,6 +20,18 @@ bool built_with_negotiate() {
     REQUIRE(line != std::string::npos);
     auto end = r.out.find('\n', line + 1);
     return r.out.substr(line, end - line).find("Negotiate") != std::string::npos;
+}
+
+// Whether the program says it has the compression layer (the "compression:" line of --version).
+bool built_with_zstd() {
+    spawn_options o;
+    o.program = program();
+    o.args = {"--version"};
+    const auto r = run(o, {}, run_limit);
+    REQUIRE(r.status.code == exit_code::ok);
+    constexpr std::string_view with_zstd = "\ncompression: zstd";
+    REQUIRE(r.out.find("\ncompression: ") != std::string::npos);
+    return r.out.find(with_zstd) != std::string::npos;
 }
 
 } // namespace
@@ -63,6 +76,30 @@ TEST_CASE("--auth negotiate is a usage error only without GSSAPI") {
         CHECK(r.status.code == exit_code::usage);
         CHECK(r.err.find("GSSAPI") != std::string::npos);
         CHECK(proxy.connection_count() == 0);
+    }
+}
+
+TEST_CASE("--compress: a usage error without zstd; with it, a far end that does not compress "
+          "is named before anything else is done") {
+    const bool zstd = built_with_zstd();
+    CAPTURE(zstd);
+    refusing_port destination;
+    spawn_options o;
+    o.program = program();
+    o.args = {"--relay", "--compress", "127.0.0.1", std::to_string(destination.port())};
+    // What arrives on a relay's stdin when the other end does not compress: ssh's own banner.
+    const auto r = run(o, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", run_limit);
+    INFO(context(r));
+    CHECK(is_one_error_line(r.err));
+    if (zstd) {
+        CHECK(r.status.code == exit_code::compression);
+        CHECK(mentions_all(r.err, {"compression", "SSH-2.0-OpenSSH_9.2p1 Debian-2"}));
+        // The hello went out first, and nothing undecoded after it.
+        CHECK(r.out == "corkscrew++ compress/1 zstd\n");
+    } else {
+        CHECK(r.status.code == exit_code::usage);
+        CHECK(mentions_all(r.err, {"--compress", "zstd"}));
+        CHECK(r.out.empty());
     }
 }
 

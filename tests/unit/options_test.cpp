@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include "compress.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -419,6 +421,12 @@ TEST_CASE("--jump: the gateways, ssh's options, and the route's options for its 
 }
 
 TEST_CASE("--compress: alone, with --relay and with --jump; what it excludes") {
+    if (!compression_built()) {
+        auto r = parse({"-x", "http://p.test:1", "-z", "host", "22"});
+        REQUIRE_FALSE(r);
+        CHECK(r.err().kind == failure::usage);
+        return;
+    }
     auto plain = parse({"-x", "http://p.test:1", "-z", "host", "22"});
     REQUIRE(plain);
     CHECK(plain->settings.compress);
