@@ -130,6 +130,7 @@ hello_check check_hello(std::string_view received) {
     const auto common = std::min(seen.size(), hello_prefix.size());
     if (seen.substr(0, common) != hello_prefix.substr(0, common) ||
         (newline == std::string_view::npos && seen.size() == max_hello_bytes) ||
+        (newline != std::string_view::npos && newline >= max_hello_bytes) ||
         (newline != std::string_view::npos && newline < hello_prefix.size())) {
         auto shown = seen.substr(0, std::min(seen.find_first_of("\r\n"), seen.size()));
         c.state = hello_check::refused;
@@ -366,7 +367,9 @@ frame_decoder::taken frame_decoder::take(char* buffer, std::size_t size) {
     taken t;
     while (t.bytes < size) {
         if (s.failed) {
-            t.ec = s.failed;
+            // Bytes decoded before the fault are the reader's; the error comes with the next take.
+            if (t.bytes == 0)
+                t.ec = s.failed;
             return t;
         }
         if (s.ended)

@@ -76,6 +76,8 @@ net::awaitable<error_code> compressed_stream::fill() {
 }
 
 net::awaitable<io_result> compressed_stream::read_some(net::mutable_buffer buffer) {
+    if (buffer.size() == 0)
+        co_return io_result{};
     for (;;) {
         auto t = decoder_.take(static_cast<char*>(buffer.data()), buffer.size());
         if (t.ec)
