@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <csignal>
+#include <fcntl.h>
 #include <functional>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -103,13 +104,17 @@ private:
         // the far end first, so that a mismatch is said before anything else is done.
         compressed_stream* compression = nullptr;
         if (cfg_.compress && cfg_.gateway_relay) {
+            // Larger pipes to and from sshd: fewer, larger transfers per wake-up, as relay() gives
+            // stdio that it sees (it sees only the compressed stream here).
+            for (int fd : {STDIN_FILENO, STDOUT_FILENO})
+                ::fcntl(fd, F_SETPIPE_SZ, relay_pipe_bytes);
             auto stdio = make_duplex_stream(make_stdio_stream(executor, STDIN_FILENO),
                                             make_stdio_stream(executor, STDOUT_FILENO));
             const std::string far_end = "stdin/stdout (the corkscrew++ that started this relay)";
             auto z = co_await compress(std::move(stdio), far_end);
             if (!z) {
                 end_set_up();
-                report(z.err());
+                report(deadline_passed_ ? timed_out(far_end) : z.err());
                 co_return;
             }
             compression = z->get();
@@ -130,6 +135,8 @@ private:
                 compression = z->get();
                 up->stream = std::move(*z);
                 up->leftover.clear();
+            } else if (deadline_passed_) {
+                up = timed_out(far_end);
             } else {
                 up = z.err();
             }
@@ -139,6 +146,7 @@ private:
             report(up.err());
             // ssh that ended by itself has said why (its status wins); one that still runs is
             // talking to something that is not our far end.
+            abort_ = [this] { stop_ssh(); };
             co_await end_ssh(ssh_failed_grace);
             co_return;
         }
@@ -180,12 +188,23 @@ private:
             // A proxy that closes right after its 2xx looks to ssh like a server that hung up;
             // say where it happened.
             log_.warn("warning: " + tunnel_name() + " closed before any data arrived");
-        // Unless the far end finished its side (its end mark came), it is not done: stop ssh.
-        if (outcome.failure || !outcome.tunnel_ended)
+        // This end stopped the relay (idle, or stdout's reader left) while the far end went on:
+        // stop ssh. When the far end failed instead (the stream cut off or refused), ssh ends by
+        // itself, and its status (the far end's, passed on) says why.
+        if (outcome.idle_expired || (!outcome.failure && !outcome.tunnel_ended))
             stop_ssh();
         // Release the socketpair so that ssh sees the end of its input.
         up->stream->close();
-        co_await end_ssh(ssh_exit_grace);
+        abort_ = [this] { stop_ssh(); };
+        co_await end_ssh(outcome.tunnel_ended ? ssh_exit_grace : ssh_failed_grace);
+        abort_ = nullptr;
+    }
+
+    // The set-up's deadline passed during the compression handshake.
+    error timed_out(const std::string& far_end) const {
+        return fail(failure::timeout, "no compression hello from " + far_end + " within " +
+                                          seconds_text(cfg_.connect_timeout) +
+                                          " (--connect-timeout)");
     }
 
     void end_set_up() {
@@ -256,6 +275,8 @@ private:
             if (r == ssh_.pid || (r < 0 && errno != EINTR))
                 break;
             const auto waited = std::chrono::steady_clock::now() - start;
+            if (signal_)
+                stop_ssh(); // a stop signal that came before this wait
             if (!ssh_stopped_ && waited > grace) {
                 log_.info("ssh did not exit within " + seconds_text(grace) + "; stopping it");
                 stop_ssh();
@@ -434,6 +455,9 @@ private:
     }
 
     std::string tunnel_name() const {
+        if (cfg_.jump)
+            return "tunnel to " + authority(cfg_.path.destination) + " via ssh to gateway " +
+                   cfg_.jump->gateways.back().text;
         if (cfg_.path.hops.empty())
             return "connection to " + authority(cfg_.path.destination) + " (direct)";
         return "tunnel to " + authority(cfg_.path.destination) + " via " + route_text();

@@ -10,9 +10,11 @@
 //                  next 'Z' starts a new one (both ends reset their contexts)
 //             'E'  the sender's direction is finished (no payload); what follows is not read
 // Every write becomes frames at once (flushed), so interactive traffic is not held back. A write
-// that zstd would not shrink by at least 1/32 goes as 'R', and after such a miss the encoder
-// stops trying for a while (doubling, bounded), so incompressible data (an ssh session, a
-// compressed pack) costs 5 bytes a frame and almost no CPU.
+// of 512 bytes or more that zstd would not shrink by at least 1/32 goes as 'R', and after such a
+// miss the encoder stops trying for a while (doubling, bounded), so bulk incompressible data (an
+// scp inside ssh, a compressed pack) costs 5 bytes a frame and almost no CPU. Shorter writes
+// (keystrokes) are always compressed: a few bytes more each, and a history that pays back on
+// the next similar write.
 //
 // zstd itself is loaded on first use (library.hpp), like libcrypto: runs without --compress
 // never load it.

@@ -31,6 +31,14 @@ std::string shell_word(std::string_view word) {
     return out + "'";
 }
 
+// The gateway's program as its shell should see it: quoted, but a leading "~/" left bare so that
+// the shell there finds it in the home directory.
+std::string gateway_word(const std::string& program) {
+    if (program.starts_with("~/") && program.size() > 2)
+        return "~/" + shell_word(program.substr(2));
+    return shell_word(program);
+}
+
 // ssh expands %h, %p and other tokens in ProxyCommand: a literal '%' is written "%%".
 std::string escape_percent(const std::string& text) {
     std::string out;
@@ -131,8 +139,9 @@ jump_plan plan_jump(const jump_settings& settings, const endpoint_name& destinat
         // the channel carries the stream byte for byte.
         plan.argv.insert(plan.argv.end(),
                          {"-T", "-e", "none", last.at.host,
-                          shell_line({settings.gateway_program, "--relay", "--compress",
-                                      destination.host, std::to_string(destination.port)})});
+                          gateway_word(settings.gateway_program) + " " +
+                              shell_line({"--relay", "--compress", destination.host,
+                                          std::to_string(destination.port)})});
     } else {
         // No terminal, no command: ssh only forwards the stream (-W implies -N -T).
         plan.argv.insert(plan.argv.end(), {"-W", authority(destination), last.at.host});

@@ -103,4 +103,19 @@ TEST_CASE("--compress: a usage error without zstd; with it, a far end that does 
     }
 }
 
+TEST_CASE("--compress: a far end that never sends its hello is a timeout") {
+    if (!built_with_zstd())
+        return;
+    holding_destination silent;
+    spawn_options o;
+    o.program = program();
+    o.args = {"--no-env", "--compress", "--connect-timeout",
+              "0.5",      "127.0.0.1",  std::to_string(silent.port())};
+    const auto r = run(o, {}, run_limit);
+    INFO(context(r));
+    CHECK(r.status.code == exit_code::timeout);
+    CHECK(is_one_error_line(r.err));
+    CHECK(mentions_all(r.err, {"compression hello", "--connect-timeout"}));
+}
+
 TEST_SUITE_END();

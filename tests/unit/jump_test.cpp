@@ -83,3 +83,12 @@ TEST_CASE("--compress: the last gateway runs the far end of the compression inst
     CHECK(plan.argv == expected);
     CHECK(std::find(plan.argv.begin(), plan.argv.end(), "-W") == plan.argv.end());
 }
+
+TEST_CASE("--gateway-program under ~/ is found in the gateway's home directory") {
+    jump_settings s;
+    s.gateways = {*parse_gateway("gw")};
+    s.compress = true;
+    s.gateway_program = "~/bin/corkscrew ++";
+    auto plan = plan_jump(s, {"db", 5432}, "/usr/bin/corkscrew++");
+    CHECK(plan.argv.back() == "~/'bin/corkscrew ++' --relay --compress db 5432");
+}
