@@ -281,6 +281,7 @@ rt_squid_helper() {
 
 # rt_start_squid [--auth HTPASSWD_FILE] [--digest DIGEST_FILE]
 #                [--negotiate KEYTAB] [--deny-port PORT]... [--log-auth]
+#                [--log-bytes] [--rate BYTES_PER_SECOND]
 # Start squid on a free port allowing CONNECT to any port, except the ports
 # given with --deny-port. With any of --auth (Basic, basic_ncsa_auth,
 # HTPASSWD_FILE from rt_htpasswd), --digest (Digest, digest_file_auth,
@@ -292,12 +293,21 @@ rt_squid_helper() {
 # With --log-auth, SQUID_AUTH_LOG gets each request's method, URL, user and
 # Proxy-Authorization and X-Test-Token headers as received, to show which
 # credentials came.
+# With --rate BYTES_PER_SECOND, a delay pool slows what squid sends to its
+# clients to that rate, as a slow link would.
+# With --log-bytes, SQUID_BYTES_LOG gets each request's method, URL, user and
+# the bytes squid received from the client (%>st) and sent to it (%<st), as
+# "METHOD URL user=USER from_client=N to_client=N"; for a CONNECT tunnel,
+# logged when it closes, these are the tunnelled bytes each way.
 # Sets SQUID_PORT, SQUID_DIR, SQUID_ACCESS_LOG, SQUID_CACHE_LOG, SQUID_PID.
 rt_start_squid() {
-    local auth_file="" digest_file="" keytab="" deny_ports=() squid env=() log_auth=0
+    local auth_file="" digest_file="" keytab="" deny_ports=() squid env=() log_auth=0 log_bytes=0
+    local rate=0
     while (($#)); do
         case $1 in
             --log-auth) log_auth=1; shift ;;
+            --log-bytes) log_bytes=1; shift ;;
+            --rate) rate=$2; shift 2 ;;
             --auth) auth_file=$2; shift 2 ;;
             --digest) digest_file=$2; shift 2 ;;
             --negotiate) keytab=$2; shift 2 ;;
@@ -322,6 +332,19 @@ rt_start_squid() {
             SQUID_AUTH_LOG=$SQUID_DIR/auth.log
             echo "logformat authheaders %rm %ru user=%un auth=[%{Proxy-Authorization}>h] token=[%{X-Test-Token}>h]"
             echo "access_log stdio:$SQUID_AUTH_LOG authheaders"
+        fi
+        if ((log_bytes)); then
+            SQUID_BYTES_LOG=$SQUID_DIR/bytes.log
+            echo "logformat bytecounts %rm %ru user=%un from_client=%>st to_client=%<st"
+            echo "access_log stdio:$SQUID_BYTES_LOG bytecounts"
+        fi
+        if ((rate > 0)); then
+            # One pool for everyone: what squid reads from the servers, so what it sends back to
+            # the client, at RATE bytes a second.
+            echo "delay_pools 1"
+            echo "delay_class 1 1"
+            echo "delay_parameters 1 $rate/$rate"
+            echo "delay_access 1 allow all"
         fi
         echo "cache_log $SQUID_CACHE_LOG"
         echo "cache_store_log none"
@@ -773,6 +796,33 @@ rt_start_sshd() {
     fi
 }
 
+# --- the tests' own destination ----------------------------------------------
+
+# Start the tests' echo server (CORKSCREW_ECHO_SERVER, from tests/support/echo_server.cpp), a
+# plaintext destination; wait (bounded) for the port it prints once it listens. Sets ECHO_PORT.
+rt_start_echo_server() {
+    local out=$RT_DIR/echo_server.stdout err=$RT_DIR/echo_server.stderr pid polls i
+    : >"$out"
+    "$CORKSCREW_ECHO_SERVER" </dev/null >>"$out" 2>"$err" &
+    pid=$!
+    rt_track "$pid" echo_server
+    polls=$(rt_polls "$RT_START_TIMEOUT")
+    for ((i = 0; i < polls; i++)); do
+        # A whole line: the port and its newline.
+        if [[ $(wc -l <"$out") -ge 1 ]]; then
+            ECHO_PORT=$(head -n 1 "$out")
+            [[ $ECHO_PORT =~ ^[0-9]+$ ]] || rt_die "the echo server printed [$ECHO_PORT], not a port"
+            return 0
+        fi
+        if ! rt_alive "$pid"; then
+            rt_show_file "echo server stderr" "$err"
+            rt_die "the echo server exited before printing its port"
+        fi
+        sleep "$RT_POLL_INTERVAL"
+    done
+    rt_die "the echo server printed no port within ${RT_START_TIMEOUT}s"
+}
+
 # --- running the program and ssh ----------------------------------------------
 
 # Quote one word for the shell that ssh starts for a ProxyCommand, and double
@@ -871,10 +921,11 @@ rt_ssh_command_string() {
 }
 
 # rt_run_program NAME ARGS...: run the program directly with ARGS, stdin from
-# /dev/null, bounded by RT_CMD_TIMEOUT. Sets RT_RC, RT_OUT and RT_ERR (files
-# holding stdout and stderr). The program runs in a session of its own,
-# without a controlling terminal: asked for credentials it has none of, it
-# cannot prompt on the terminal of whoever runs the tests and wait there.
+# /dev/null (or from the file RT_STDIN names, when set), bounded by
+# RT_CMD_TIMEOUT. Sets RT_RC, RT_OUT and RT_ERR (files holding stdout and
+# stderr). The program runs in a session of its own, without a controlling
+# terminal: asked for credentials it has none of, it cannot prompt on the
+# terminal of whoever runs the tests and wait there.
 # shellcheck disable=SC2034 # RT_RC is read by the caller
 rt_run_program() {
     local name=$1 detach=()
@@ -883,7 +934,7 @@ rt_run_program() {
     RT_ERR=$RT_DIR/$name.stderr
     RT_RC=0
     if command -v setsid >/dev/null 2>&1; then detach=(setsid -w); fi
-    timeout "$RT_CMD_TIMEOUT" "${detach[@]}" "$CORKSCREW_BIN" "$@" </dev/null >"$RT_OUT" 2>"$RT_ERR" || RT_RC=$?
+    timeout "$RT_CMD_TIMEOUT" "${detach[@]}" "$CORKSCREW_BIN" "$@" <"${RT_STDIN:-/dev/null}" >"$RT_OUT" 2>"$RT_ERR" || RT_RC=$?
 }
 
 # --- bulk transfers -----------------------------------------------------------
