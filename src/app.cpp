@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include "jump.hpp"
+#include "listen.hpp"
 #include "session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -28,6 +29,8 @@ void follow_parent() {
 } // namespace
 
 int run(const config& settings, const logger& log) {
+    if (settings.listen)
+        return serve(*settings.listen, log);
     if (settings.jump && !settings.compress) {
         // Run ssh in this process's place: it relays, and its exit status is the run's.
         auto self = own_path();

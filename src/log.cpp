@@ -7,9 +7,10 @@
 
 namespace corkscrew {
 
-void logger::write(std::string_view line) {
+void logger::write(std::string_view line) const {
     // One write per line, so lines from this process never interleave mid-line with others.
     std::string out = "corkscrew++: ";
+    out += prefix_;
     out += line;
     out += '\n';
     std::string_view rest = out;

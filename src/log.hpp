@@ -2,16 +2,21 @@
 // program name; credentials never reach here (callers redact them first).
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <utility>
 
 namespace corkscrew {
 
 class logger {
 public:
-    // -1 with -q, 0 by default, 1 with -v, 2 with -vv and more.
-    explicit logger(int verbosity = 0) : verbosity_(verbosity) {}
+    // -1 with -q, 0 by default, 1 with -v, 2 with -vv and more. `prefix` starts every line after
+    // the program name (a listener's client, "127.0.0.1:50312: ").
+    explicit logger(int verbosity = 0, std::string prefix = {})
+        : verbosity_(verbosity), prefix_(std::move(prefix)) {}
 
     bool verbose(int level = 1) const { return verbosity_ >= level; }
+    int verbosity() const { return verbosity_; }
 
     void error(std::string_view line) const { write(line); }
     void warn(std::string_view line) const {
@@ -28,8 +33,9 @@ public:
     }
 
 private:
-    static void write(std::string_view line);
+    void write(std::string_view line) const;
     int verbosity_;
+    std::string prefix_;
 };
 
 } // namespace corkscrew

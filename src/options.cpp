@@ -10,6 +10,7 @@
 
 #include "argv.hpp"
 #include "compress.hpp"
+#include "listen.hpp"
 #include "proxy_env.hpp"
 
 #include <boost/version.hpp>
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <fcntl.h>
 
 #ifndef CORKSCREW_VERSION
 #define CORKSCREW_VERSION "unknown"
@@ -129,6 +131,16 @@ constexpr option_spec option_table[] = {
      "(encrypted data does not compress)"},
     {0, "gateway-program", "PROGRAM",
      "the corkscrew++ that --jump --compress runs on the last gateway (default: corkscrew++)"},
+    {'L', "listen", "[ADDR:]PORT[:DESTHOST:DESTPORT]",
+     "listen on ADDR:PORT (default address 127.0.0.1; port 0: any free one) or on unix:PATH, "
+     "and tunnel each connection to its destination (DESTHOST DESTPORT, or the one in the "
+     "value) through the route; repeatable; prints 'listening on ...' lines when ready"},
+    {0, "max-connections", "N",
+     "with -L: at most N open tunnels; past it new connections wait (default 512)"},
+    {0, "ready-fd", "N",
+     "with -L: also write the 'listening on' lines to descriptor N, then close it"},
+    {0, "shutdown-grace", "SEC",
+     "with -L: after SIGTERM or SIGINT, let open tunnels finish for SEC seconds (default 10)"},
     {0, "fdpass", "",
      "once the tunnel is up, hand its socket to ssh over stdout and exit, for ssh's "
      "ProxyUseFdpass yes (stdout must be a Unix socket)"},
@@ -323,6 +335,21 @@ env_choice env_route(const endpoint_name& destination, const env_lookup& env) {
     return chosen;
 }
 
+// An option's words as given on the command line ("--proxy", "URL"), for running the same
+// options again.
+void add_option_words(std::vector<std::string>& words, const std::string& key,
+                      const std::vector<std::string>& values) {
+    const auto spec = std::find_if(std::begin(option_table), std::end(option_table),
+                                   [&](const option_spec& o) { return o.key() == key; });
+    const std::string word = spec->long_name.empty() ? "-" + std::string(1, spec->short_name)
+                                                     : "--" + std::string(spec->long_name);
+    for (const auto& value : values) {
+        words.push_back(word);
+        if (!spec->value_name.empty())
+            words.push_back(value);
+    }
+}
+
 // The --jump settings: the gateways, and the options for the corkscrew++ that ssh runs to reach
 // the first one (all but -x, which goes by the environment, and the jump's own).
 result<jump_settings> jump_from(const parsed_argv& opts, const std::vector<std::string>& urls,
@@ -352,20 +379,95 @@ result<jump_settings> jump_from(const parsed_argv& opts, const std::vector<std::
     // Compression is between this end and the last gateway, not on the way to the first.
     constexpr std::string_view own[] = {"proxy",      "jump",     "ssh",
                                         "ssh-option", "compress", "gateway-program"};
-    for (const auto& [key, values] : opts.options) {
-        if (std::find(std::begin(own), std::end(own), key) != std::end(own))
-            continue;
-        const auto spec = std::find_if(std::begin(option_table), std::end(option_table),
-                                       [&](const option_spec& o) { return o.key() == key; });
-        const std::string word = spec->long_name.empty() ? "-" + std::string(1, spec->short_name)
-                                                         : "--" + std::string(spec->long_name);
-        for (const auto& value : values) {
-            s.route_args.push_back(word);
-            if (!spec->value_name.empty())
-                s.route_args.push_back(value);
-        }
-    }
+    for (const auto& [key, values] : opts.options)
+        if (std::find(std::begin(own), std::end(own), key) == std::end(own))
+            add_option_words(s.route_args, key, values);
     return s;
+}
+
+// -L: the listeners, each with the config a run to its destination would have: the command line
+// without the listener's own options, and with its destination, is parsed again for each.
+result<command_line> listen_from(const parsed_argv& opts, const char* program_name,
+                                 const env_lookup& env, command_line cl) {
+    for (const char* other : {"relay", "fdpass"})
+        if (opts.count(other))
+            return fail(failure::usage, "-L excludes --" + std::string(other));
+    listen_settings settings;
+    if (opts.count("max-connections")) {
+        const auto& text = *opts.last("max-connections");
+        char* end = nullptr;
+        auto n = std::strtoul(text.c_str(), &end, 10);
+        if (text.empty() || *end || n == 0 || n > 1000000 || text[0] == '-')
+            return fail(failure::usage,
+                        "invalid --max-connections '" + printable(text) + "' (want 1 to 1000000)");
+        settings.max_connections = n;
+    }
+    if (opts.count("ready-fd")) {
+        const auto& text = *opts.last("ready-fd");
+        char* end = nullptr;
+        auto n = std::strtol(text.c_str(), &end, 10);
+        if (text.empty() || *end || n < 3 || n > 65535 || ::fcntl(static_cast<int>(n), F_GETFD) < 0)
+            return fail(failure::usage, "invalid --ready-fd '" + printable(text) +
+                                            "' (want an open descriptor, 3 or above)");
+        settings.ready_fd = static_cast<int>(n);
+    }
+    if (opts.count("shutdown-grace")) {
+        auto t = parse_seconds(*opts.last("shutdown-grace"), "--shutdown-grace");
+        if (!t)
+            return t.err();
+        settings.shutdown_grace = *t;
+    }
+    std::vector<std::string> shared;
+    constexpr std::string_view own[] = {"listen", "max-connections", "ready-fd", "shutdown-grace"};
+    for (const auto& [key, values] : opts.options)
+        if (std::find(std::begin(own), std::end(own), key) == std::end(own))
+            add_option_words(shared, key, values);
+    for (const auto& text : opts.all("listen")) {
+        auto spec = parse_listen_spec(text);
+        if (!spec)
+            return spec.err();
+        std::vector<std::string> words{program_name};
+        words.insert(words.end(), shared.begin(), shared.end());
+        if (spec->destination) {
+            if (!opts.arguments.empty())
+                return fail(failure::usage, "-L '" + printable(text) +
+                                                "' names its destination; give no DESTHOST "
+                                                "DESTPORT, or give it to every -L");
+            words.push_back("--");
+            words.push_back(spec->destination->host);
+            words.push_back(std::to_string(spec->destination->port));
+        } else {
+            if (opts.arguments.size() != 2)
+                return fail(failure::usage, "-L '" + printable(text) +
+                                                "' needs DESTHOST DESTPORT (or "
+                                                "-L [ADDR:]PORT:DESTHOST:DESTPORT)");
+            words.push_back("--");
+            words.insert(words.end(), opts.arguments.begin(), opts.arguments.end());
+        }
+        std::vector<const char*> argv;
+        for (const auto& w : words)
+            argv.push_back(w.c_str());
+        auto sub = parse_command_line(static_cast<int>(argv.size()), argv.data(), env);
+        if (!sub)
+            return sub.err();
+        if (sub->settings.listen)
+            return fail(failure::internal, "-L parsed twice");
+        if (settings.listeners.empty()) {
+            cl.warnings = sub->warnings;
+            cl.proxy_args = sub->proxy_args;
+        }
+        if (!is_loopback(spec->at))
+            cl.warnings.push_back("-L " + text +
+                                  ": other machines can connect to this listener, and through "
+                                  "it to the destination, with your proxy credentials");
+        auto tunnel = std::make_shared<config>(std::move(sub->settings));
+        // Many tunnels share one event loop: the portable relay path, with small buffers.
+        tunnel->relay = relay_path::copy;
+        tunnel->relay_buffer = listen_buffer_bytes;
+        settings.listeners.push_back({spec->at, std::move(tunnel)});
+    }
+    cl.settings.listen = std::move(settings);
+    return cl;
 }
 
 } // namespace
@@ -396,6 +498,11 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
 
     auto& cfg = cl.settings;
     cfg.verbosity = opts.count("quiet") ? -1 : static_cast<int>(opts.count("verbose"));
+    if (opts.count("listen"))
+        return listen_from(opts, argv[0], env, std::move(cl));
+    for (const char* only : {"max-connections", "ready-fd", "shutdown-grace"})
+        if (opts.count(only))
+            return fail(failure::usage, "--" + std::string(only) + " is for -L");
 
     std::vector<std::string> args = opts.arguments;
     const std::size_t args_given = args.size();

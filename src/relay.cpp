@@ -66,9 +66,10 @@ struct moved {
 net::awaitable<moved> copy_bytes(relay_state& s, byte_stream& from, byte_stream& to,
                                  std::uint64_t& count) {
     // Not zeroed: only the pages reads fill count towards the memory the process holds.
-    auto buffer = std::make_unique_for_overwrite<char[]>(relay_buffer_bytes);
+    const std::size_t size = s.options.buffer_bytes;
+    auto buffer = std::make_unique_for_overwrite<char[]>(size);
     for (;;) {
-        auto r = co_await from.read_some(net::buffer(buffer.get(), relay_buffer_bytes));
+        auto r = co_await from.read_some(net::buffer(buffer.get(), size));
         if (r.ec == net::error::eof)
             co_return moved{moved::eof, {}};
         if (r.ec)

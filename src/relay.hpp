@@ -34,6 +34,8 @@ struct relay_options {
     // "tunnel to host:22 via proxy:3128", for messages.
     std::string tunnel_name;
     relay_path path = relay_path::automatic;
+    // The portable path's buffer per direction (the listener's many tunnels use smaller ones).
+    std::size_t buffer_bytes = relay_buffer_bytes;
 };
 
 struct relay_outcome {

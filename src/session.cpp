@@ -137,7 +137,7 @@ public:
             up->stream->close();
             stop_ssh();
         };
-        relay_options options{cfg_.idle_timeout, tunnel_name(), cfg_.relay};
+        relay_options options{cfg_.idle_timeout, tunnel_name(), cfg_.relay, cfg_.relay_buffer};
         log_.info("tunnel established; relaying" +
                   (up->leftover.empty() ? std::string()
                                         : " (" + std::to_string(up->leftover.size()) +

@@ -458,3 +458,63 @@ TEST_CASE("--compress: alone, with --relay and with --jump; what it excludes") {
         CHECK(r.err().kind == failure::usage);
     }
 }
+
+TEST_CASE("-L: each listener's tunnel is what a run to its destination would be") {
+    auto cl =
+        parse({"-x", "http://u:pw@p.test:3128", "-L", "5432:db:5432", "-L", "[::1]:6379:cache:6379",
+               "--max-connections", "7", "--shutdown-grace", "2.5", "-v"});
+    REQUIRE(cl);
+    REQUIRE(cl->settings.listen);
+    const auto& l = *cl->settings.listen;
+    CHECK(l.max_connections == 7);
+    CHECK(l.shutdown_grace == std::chrono::milliseconds(2500));
+    CHECK_FALSE(l.ready_fd);
+    REQUIRE(l.listeners.size() == 2);
+    const auto& db = *l.listeners[0].tunnel;
+    CHECK(l.listeners[0].at.port == 5432);
+    CHECK(db.path.destination.host == "db");
+    REQUIRE(db.path.hops.size() == 1);
+    CHECK(db.path.hops[0].proxy.host == "p.test");
+    REQUIRE(db.path.hops[0].creds);
+    CHECK(db.path.hops[0].creds->user == "u");
+    CHECK(db.verbosity == 1);
+    // Many tunnels on one event loop: the portable path, small buffers.
+    CHECK(db.relay == relay_path::copy);
+    CHECK(db.relay_buffer == listen_buffer_bytes);
+    CHECK(l.listeners[1].at.host == "::1");
+    CHECK(l.listeners[1].tunnel->path.destination.host == "cache");
+    // The password of the URL is still found in argv to be hidden.
+    CHECK(cl->proxy_args == std::vector<std::string>{"http://u:pw@p.test:3128"});
+
+    auto shared = parse({"-L", "0", "-L", "unix:/tmp/t.sock", "--no-env", "host", "22"});
+    REQUIRE(shared);
+    REQUIRE(shared->settings.listen->listeners.size() == 2);
+    for (const auto& each : shared->settings.listen->listeners)
+        CHECK(authority(each.tunnel->path.destination) == "host:22");
+    CHECK(shared->warnings.empty());
+
+    auto open = parse({"-L", "0.0.0.0:0", "--no-env", "host", "22"});
+    REQUIRE(open);
+    REQUIRE(open->warnings.size() == 1);
+    CHECK(open->warnings[0].find("other machines") != std::string::npos);
+}
+
+TEST_CASE("-L: usage errors") {
+    for (auto args : std::vector<std::vector<std::string>>{
+             {"-L", "0"},                           // no destination at all
+             {"-L", "0:db:5432", "host", "22"},     // two destinations for one listener
+             {"-L", "0", "--relay", "host", "22"},  // excludes --relay
+             {"-L", "0", "--fdpass", "host", "22"}, // and --fdpass
+             {"-L", "0", "--max-connections", "0", "host", "22"},
+             {"-L", "0", "--max-connections", "-3", "host", "22"},
+             {"-L", "0", "--ready-fd", "1", "host", "22"}, // stdout is not a ready-fd
+             {"-L", "0", "--shutdown-grace", "x", "host", "22"},
+             {"--max-connections", "4", "--no-env", "host", "22"}, // only with -L
+             {"-L", "0", "-x", "ftp://p", "host", "22"}, // the route is checked per listener
+         }) {
+        auto r = parse(args);
+        CHECK_MESSAGE(!r, std::string(args.front() + " " + args[1]));
+        if (!r)
+            CHECK(r.err().kind == failure::usage);
+    }
+}
