@@ -63,7 +63,7 @@ otherwise only when the proxy asks for them (407). NTLM is not supported: use Ne
 
 Exit status:
     0  the relay ended normally (both directions, the idle timeout, or stdout's reader left),
-       or with --fdpass, the tunnel's socket was handed to ssh
+       or with --fdpass, the tunnel's socket was handed to ssh, or with -L, a signal stopped it
     1  internal error
     2  usage error (bad option, URL, header, host, port or auth file; --fdpass without a
        Unix socket as stdout; no proxy applies with --require-proxy)
@@ -131,10 +131,11 @@ constexpr option_spec option_table[] = {
      "(encrypted data does not compress)"},
     {0, "gateway-program", "PROGRAM",
      "the corkscrew++ that --jump --compress runs on the last gateway (default: corkscrew++)"},
-    {'L', "listen", "[ADDR:]PORT[:DESTHOST:DESTPORT]",
+    {'L', "listen", "[ADDR:]PORT",
      "listen on ADDR:PORT (default address 127.0.0.1; port 0: any free one) or on unix:PATH, "
-     "and tunnel each connection to its destination (DESTHOST DESTPORT, or the one in the "
-     "value) through the route; repeatable; prints 'listening on ...' lines when ready"},
+     "and tunnel each connection to DESTHOST DESTPORT through the route; append "
+     ":DESTHOST:DESTPORT for a destination of its own (as ssh -L); repeatable; prints "
+     "'listening on ...' lines when ready"},
     {0, "max-connections", "N",
      "with -L: at most N open tunnels; past it new connections wait (default 512)"},
     {0, "ready-fd", "N",
@@ -170,7 +171,9 @@ std::string help_text() {
                        "Usage:\n"
                        "  corkscrew++ [OPTIONS] [-x URL]... DESTHOST DESTPORT\n"
                        "  corkscrew++ [OPTIONS] PROXYHOST PROXYPORT DESTHOST DESTPORT "
-                       "[AUTHFILE]\n\n") +
+                       "[AUTHFILE]\n"
+                       "  corkscrew++ [OPTIONS] -L [ADDR:]PORT[:DESTHOST:DESTPORT]... "
+                       "[DESTHOST DESTPORT]\n\n") +
            option_list(option_table) + help_epilog();
 }
 
