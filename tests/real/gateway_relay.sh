@@ -55,7 +55,8 @@ check_no_stray_after_sigkill() {
     mkfifo "$fifo"
     exec {hold}<>"$fifo"
     "${GATEWAY_SSH[@]}" "$CORKSCREW_BIN" --relay -A "$MARKER" 127.0.0.1 "$INNER_PORT" <"$fifo" >/dev/null 2>&1 &
-    polls=$(rt_polls "$RT_LOG_TIMEOUT")
+    # The relay starts after ssh's login and the gateway user's shell: a start, bounded as one.
+    polls=$(rt_polls "$RT_START_TIMEOUT")
     for ((i = 0; i < polls; i++)); do
         [[ -n $(relay_pids) ]] && break
         sleep "$RT_POLL_INTERVAL"
