@@ -141,18 +141,24 @@ private:
     }
 
     std::optional<error> open_local(const listener& l) {
-        // A socket file left by an earlier run that was killed is replaced; any other file is
-        // not ours to remove.
+        // A socket file left by an earlier run that was killed is replaced; one that something
+        // still listens on, or any other file, is not ours to remove.
+        const local::endpoint at(l.at.path);
         struct stat st {};
         if (::lstat(l.at.path.c_str(), &st) == 0) {
             if (!S_ISSOCK(st.st_mode))
                 return fail(failure::usage, "cannot listen on unix:" + l.at.path +
                                                 ": a file that is not a socket is in the way");
+            local::socket probe(io_);
+            error_code refused;
+            probe.connect(at, refused);
+            if (!refused)
+                return fail(failure::usage, "cannot listen on unix:" + l.at.path +
+                                                ": another process listens on it");
             ::unlink(l.at.path.c_str());
         }
         error_code ec;
         auto acceptor = std::make_unique<local::acceptor>(io_);
-        const local::endpoint at(l.at.path);
         acceptor->open(at.protocol(), ec);
         if (!ec)
             acceptor->bind(at, ec);

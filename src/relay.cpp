@@ -88,7 +88,7 @@ net::awaitable<void> copy_up(relay_state& s) {
     if (s.stopping)
         co_return;
     if (m.how == moved::read_failed)
-        s.stop(s.io_failure("reading stdin", m.ec));
+        s.stop(s.io_failure(("reading " + s.options.local_in_name).c_str(), m.ec));
     else if (m.how == moved::write_failed)
         s.stop(s.io_failure("sending", m.ec));
     else
@@ -120,7 +120,7 @@ net::awaitable<void> copy_down(relay_state& s, std::string leftover) {
         if (m.ec == net::error::broken_pipe)
             s.stop(std::nullopt);
         else
-            s.stop(s.io_failure("writing stdout", m.ec));
+            s.stop(s.io_failure(("writing " + s.options.local_out_name).c_str(), m.ec));
     } else {
         s.outcome.tunnel_ended = true;
         // The tunnel is done: stdout's reader sees EOF now, not when stdin ends.

@@ -36,6 +36,9 @@ struct relay_options {
     relay_path path = relay_path::automatic;
     // The portable path's buffer per direction (the listener's many tunnels use smaller ones).
     std::size_t buffer_bytes = relay_buffer_bytes;
+    // The local side in messages ("reading stdin"), when it is not stdin and stdout.
+    std::string local_in_name = "stdin";
+    std::string local_out_name = "stdout";
 };
 
 struct relay_outcome {

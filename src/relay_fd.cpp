@@ -343,7 +343,7 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
                 co_await tunnel.shutdown_send();
                 break;
             case flow::step::read_failed:
-                stop(failure_of("reading stdin", error));
+                stop(failure_of(("reading " + options.local_in_name).c_str(), error));
                 continue;
             case flow::step::write_failed:
                 stop(failure_of("sending", error));
@@ -372,9 +372,9 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
             case flow::step::write_failed:
                 // The reader of stdout went away: nothing more can be delivered, and the writer
                 // of stdin is almost always the same program (ssh), gone too.
-                stop(error == EPIPE
-                         ? std::nullopt
-                         : std::optional<corkscrew::error>(failure_of("writing stdout", error)));
+                stop(error == EPIPE ? std::nullopt
+                                    : std::optional<corkscrew::error>(failure_of(
+                                          ("writing " + options.local_out_name).c_str(), error)));
                 continue;
             case flow::step::blocked:
                 break;

@@ -138,6 +138,10 @@ public:
             stop_ssh();
         };
         relay_options options{cfg_.idle_timeout, tunnel_name(), cfg_.relay, cfg_.relay_buffer};
+        if (!out) {
+            options.local_in_name = options.local_out_name =
+                cfg_.gateway_relay ? "stdin/stdout" : "the client's connection";
+        }
         log_.info("tunnel established; relaying" +
                   (up->leftover.empty() ? std::string()
                                         : " (" + std::to_string(up->leftover.size()) +

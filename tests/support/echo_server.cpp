@@ -26,7 +26,7 @@ namespace {
 // costs few system calls, small enough for a thread per connection.
 constexpr std::size_t io_chunk_bytes = 256 * 1024;
 // The tests open a handful of connections at a time.
-constexpr int listen_backlog = 16;
+constexpr int listen_backlog = SOMAXCONN;
 
 bool send_all(int fd, const char* data, std::size_t size) {
     while (size > 0) {
