@@ -2,6 +2,7 @@
 
 #include "jump.hpp"
 #include "listen.hpp"
+#include "probe.hpp"
 #include "session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -31,6 +32,8 @@ void follow_parent() {
 int run(const config& settings, const logger& log) {
     if (settings.listen)
         return serve(*settings.listen, log);
+    if (settings.probe)
+        return run_probe(settings);
     if (settings.jump && !settings.compress) {
         // Run ssh in this process's place: it relays, and its exit status is the run's.
         auto self = own_path();

@@ -8,6 +8,10 @@
 namespace corkscrew {
 
 void logger::write(std::string_view line) const {
+    if (sink_) {
+        (*sink_)(line);
+        return;
+    }
     // One write per line, so lines from this process never interleave mid-line with others.
     std::string out = "corkscrew++: ";
     out += prefix_;

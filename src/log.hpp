@@ -2,6 +2,8 @@
 // program name; credentials never reach here (callers redact them first).
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +16,11 @@ public:
     // the program name (a listener's client, "127.0.0.1:50312: ").
     explicit logger(int verbosity = 0, std::string prefix = {})
         : verbosity_(verbosity), prefix_(std::move(prefix)) {}
+
+    // Lines go to `sink` instead of stderr, without the program name (--probe collects them).
+    using line_sink = std::function<void(std::string_view)>;
+    logger(int verbosity, std::shared_ptr<const line_sink> sink)
+        : verbosity_(verbosity), sink_(std::move(sink)) {}
 
     bool verbose(int level = 1) const { return verbosity_ >= level; }
     int verbosity() const { return verbosity_; }
@@ -36,6 +43,7 @@ private:
     void write(std::string_view line) const;
     int verbosity_;
     std::string prefix_;
+    std::shared_ptr<const line_sink> sink_;
 };
 
 } // namespace corkscrew

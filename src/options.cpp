@@ -142,6 +142,11 @@ constexpr option_spec option_table[] = {
      "with -L: also write the 'listening on' lines to descriptor N, then close it"},
     {0, "shutdown-grace", "SEC",
      "with -L: after SIGTERM or SIGINT, let open tunnels finish for SEC seconds (default 10)"},
+    {0, "probe", "",
+     "diagnose instead of relaying: walk the route to DESTHOST DESTPORT, print each step (each "
+     "address tried, each proxy's answer, the authentication, the destination's first bytes) "
+     "with times, and a verdict with a hint; the exit status is the run's"},
+    {0, "json", "", "with --probe: print the report as one JSON document"},
     {0, "fdpass", "",
      "once the tunnel is up, hand its socket to ssh over stdout and exit, for ssh's "
      "ProxyUseFdpass yes (stdout must be a Unix socket)"},
@@ -392,7 +397,7 @@ result<jump_settings> jump_from(const parsed_argv& opts, const std::vector<std::
 // without the listener's own options, and with its destination, is parsed again for each.
 result<command_line> listen_from(const parsed_argv& opts, const char* program_name,
                                  const env_lookup& env, command_line cl) {
-    for (const char* other : {"relay", "fdpass"})
+    for (const char* other : {"relay", "fdpass", "probe"})
         if (opts.count(other))
             return fail(failure::usage, "-L excludes --" + std::string(other));
     listen_settings settings;
@@ -674,6 +679,15 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
             return fail(failure::usage, "--compress and --fdpass exclude each other: with "
                                         "--fdpass, ssh talks to the proxy itself");
         cfg.compress = true;
+    }
+    if (opts.count("json") && !opts.count("probe"))
+        return fail(failure::usage, "--json is for --probe");
+    if (opts.count("probe")) {
+        for (const char* other : {"relay", "fdpass", "jump", "compress"})
+            if (opts.count(other))
+                return fail(failure::usage, "--probe excludes --" + std::string(other));
+        cfg.probe = true;
+        cfg.json = opts.count("json") > 0;
     }
     if (opts.count("fdpass") && cfg.gateway_relay)
         return fail(failure::usage, "--fdpass and --relay exclude each other");

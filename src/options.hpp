@@ -80,6 +80,10 @@ struct config {
     std::optional<jump_settings> jump;
     // How https:// proxies are verified, and the client certificate they get.
     tls_settings tls;
+    // --probe: walk the route, report each step on stdout, and relay nothing (probe.hpp);
+    // --json: as one JSON document.
+    bool probe = false;
+    bool json = false;
     // -L: this process listens, and runs a tunnel per connection; the rest of this config is
     // then unused.
     std::optional<listen_settings> listen;

@@ -122,6 +122,10 @@ public:
             hand_over(*up);
             co_return;
         }
+        if (cfg_.probe) {
+            co_await await_first_bytes(*up);
+            co_return;
+        }
 
         if (local_) {
             in = std::move(local_); // one stream both ways: an accepted connection
@@ -175,7 +179,38 @@ public:
         abort_ = nullptr;
     }
 
+    const std::optional<std::string>& first_bytes() const { return first_bytes_; }
+
 private:
+    // --probe: what the destination sends first, within probe_wait; nothing is sent to it.
+    net::awaitable<void> await_first_bytes(tunnel& up) {
+        log_.info("tunnel established; waiting up to " + seconds_text(probe_wait) +
+                  " for the destination to speak first");
+        if (!up.leftover.empty()) {
+            first_bytes_ = up.leftover.substr(0, probe_shown_bytes);
+            co_return;
+        }
+        net::steady_timer wait(io_);
+        wait.expires_after(probe_wait);
+        bool expired = false;
+        wait.async_wait([&](const error_code& ec) {
+            if (!ec) {
+                expired = true;
+                up.stream->close();
+            }
+        });
+        abort_ = [&] { up.stream->close(); };
+        char buffer[probe_shown_bytes];
+        auto r = co_await up.stream->read_some(net::buffer(buffer));
+        abort_ = nullptr;
+        wait.cancel();
+        if (!r.ec)
+            first_bytes_ = std::string(buffer, r.bytes);
+        else if (!expired && r.ec == net::error::eof)
+            log_.info("the destination closed the tunnel without sending anything");
+        up.stream->close();
+    }
+
     // The set-up's deadline passed during the compression handshake.
     error timed_out(const std::string& far_end) const {
         return fail(failure::timeout, "no compression hello from " + far_end + " within " +
@@ -464,6 +499,11 @@ private:
     static constexpr std::chrono::seconds ssh_failed_grace{2};
     // How often its exit is checked for while waiting (a pidfd would need Linux 5.3).
     static constexpr std::chrono::milliseconds ssh_exit_poll{5};
+    // --probe: how long the destination may take to speak first (an ssh server sends its banner
+    // at once; a silent one is normal for protocols where the client speaks first), and how much
+    // of what it says is shown.
+    static constexpr std::chrono::seconds probe_wait{2};
+    static constexpr std::size_t probe_shown_bytes = 200;
 
     const config& cfg_;
     const logger log_;
@@ -474,6 +514,7 @@ private:
     // The local side when it is not stdin and stdout (an accepted connection), until it is used.
     std::unique_ptr<byte_stream> local_;
     relay_outcome outcome_;
+    std::optional<std::string> first_bytes_;
     net::steady_timer deadline_{io_};
     bool deadline_passed_ = false;
     bool setup_done_ = false;
@@ -504,6 +545,10 @@ int session::status() const {
 
 const relay_outcome& session::outcome() const {
     return impl_->outcome();
+}
+
+const std::optional<std::string>& session::first_bytes() const {
+    return impl_->first_bytes();
 }
 
 } // namespace corkscrew

@@ -12,6 +12,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace corkscrew {
 
@@ -30,6 +32,8 @@ public:
     int status() const;
     // What the relay moved (zero when it never started).
     const relay_outcome& outcome() const;
+    // With --probe: what the destination sent first, or nothing when it stayed silent.
+    const std::optional<std::string>& first_bytes() const;
 
 private:
     class impl;
