@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -177,6 +178,10 @@ std::optional<std::string> own_path() {
 
 namespace {
 
+// Where marking descriptors close-on-exec one by one stops, when the kernel has no close_range
+// (before Linux 5.11): far above what this program opens.
+constexpr int fd_scan_limit = 65536;
+
 void apply_env(const jump_plan& plan) {
     for (const auto& [name, value] : plan.env) {
         if (value)
@@ -264,6 +269,12 @@ result<ssh_child> spawn_jump(const jump_plan& plan) {
             ::_exit(127);
         ::dup2(pair[1], STDIN_FILENO);
         ::dup2(pair[1], STDOUT_FILENO);
+        // ssh gets stdin, stdout and stderr only: a listener's sockets (its own and its other
+        // clients') held open in ssh would keep those alive after this process closes them. The
+        // report pipe closes on exec like the rest.
+        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+            for (int fd = 3; fd < fd_scan_limit; ++fd)
+                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
         reset_signals();
         ::execvpe(args[0], args.data(), envp.data());
         int err = errno;

@@ -31,6 +31,12 @@ using local = net::local::stream_protocol;
 // full descriptor table costs a line a try, not a busy loop; tunnels that end meanwhile free some.
 constexpr std::chrono::milliseconds accept_retry_delay{100};
 
+// A timer that never expires by itself: waiting on it lasts until it is cancelled, which wakes
+// every waiter at once (a tunnel ended, or the listener stops).
+net::steady_timer::time_point never() {
+    return net::steady_timer::time_point::max();
+}
+
 // The fields of an -L value between colons, a bracketed IPv6 address being one field.
 std::vector<std::string_view> split_fields(std::string_view text) {
     std::vector<std::string_view> fields;
@@ -103,9 +109,11 @@ public:
             auto e = l.at.unix_socket ? open_local(l) : open_tcp(l);
             if (e) {
                 log_.error(e->message);
+                remove_sockets();
                 return exit_status(e->kind);
             }
         }
+        slot_freed_.expires_at(never());
         say_ready();
         signals_.async_wait([this](const error_code& ec, int signo) { on_signal(ec, signo); });
         for (std::size_t i = 0; i < tcp_.size(); ++i)
@@ -199,18 +207,11 @@ private:
 
     template <class Acceptor>
     net::awaitable<void> accept_loop(Acceptor& acceptor, const listener& l) {
-        bool said_full = false;
         while (!stopping_) {
-            if (active_ >= settings_.max_connections) {
-                // Past the limit, new connections wait in the kernel's backlog.
-                if (!said_full)
-                    log_.warn("at --max-connections " + std::to_string(settings_.max_connections) +
-                              ": new connections wait until a tunnel ends");
-                said_full = true;
-                co_await wait(slot_freed_, std::chrono::hours(24));
-                continue;
-            }
-            said_full = false;
+            // Past the limit, new connections wait in the kernel's backlog.
+            co_await wait_for_slot();
+            if (stopping_)
+                break;
             error_code ec;
             auto socket = co_await acceptor.async_accept(use_awaitable_ec(ec));
             if (stopping_)
@@ -219,18 +220,38 @@ private:
                 log_.error("accepting on " + address_text(l.at) + ": " + ec.message() +
                            "; trying again");
                 net::steady_timer pause(io_);
-                co_await wait(pause, accept_retry_delay);
+                pause.expires_after(accept_retry_delay);
+                co_await pause.async_wait(use_awaitable_ec(ec));
                 continue;
             }
+            // Another listener may have taken the last slot while this accept was pending: the
+            // connection waits, accepted, until one frees.
+            co_await wait_for_slot();
+            if (stopping_)
+                break;
             ++active_;
             net::co_spawn(io_, serve_one(std::move(socket), l), net::detached);
         }
     }
 
-    net::awaitable<void> wait(net::steady_timer& timer, std::chrono::milliseconds d) {
-        timer.expires_after(d);
-        error_code ignored;
-        co_await timer.async_wait(use_awaitable_ec(ignored));
+    net::awaitable<void> wait_for_slot() {
+        bool said = false;
+        while (!stopping_ && active_ >= settings_.max_connections) {
+            if (!said && !said_full_)
+                log_.warn("at --max-connections " + std::to_string(settings_.max_connections) +
+                          ": new connections wait until a tunnel ends");
+            said = said_full_ = true;
+            error_code ignored;
+            co_await slot_freed_.async_wait(use_awaitable_ec(ignored));
+        }
+        if (active_ < settings_.max_connections)
+            said_full_ = false;
+    }
+
+    void remove_sockets() {
+        for (const auto& p : paths_)
+            ::unlink(p.c_str());
+        paths_.clear();
     }
 
     static std::string peer_of(tcp::socket& s) {
@@ -291,6 +312,9 @@ private:
             // A second signal: stop the open tunnels now.
             log_.info("signal " + std::to_string(signo) + " again: closing the open tunnels");
             stop_all(signo);
+            // A third gets the default action.
+            error_code ignored;
+            signals_.clear(ignored);
             return;
         }
         stopping_ = true;
@@ -299,8 +323,7 @@ private:
             a->close(ignored);
         for (auto& [a, l] : local_)
             a->close(ignored);
-        for (const auto& p : paths_)
-            ::unlink(p.c_str());
+        remove_sockets();
         slot_freed_.cancel();
         if (active_ == 0) {
             log_.info("signal " + std::to_string(signo) + ": no longer accepting; no tunnel open");
@@ -344,6 +367,7 @@ private:
     std::vector<std::string> paths_; // Unix sockets to remove at the end
     std::set<session*> sessions_;
     std::size_t active_ = 0;
+    bool said_full_ = false; // the limit's line is said once until the count falls below it
     bool stopping_ = false;
 };
 

@@ -141,7 +141,8 @@ constexpr option_spec option_table[] = {
     {0, "ready-fd", "N",
      "with -L: also write the 'listening on' lines to descriptor N, then close it"},
     {0, "shutdown-grace", "SEC",
-     "with -L: after SIGTERM or SIGINT, let open tunnels finish for SEC seconds (default 10)"},
+     "with -L: after SIGTERM, SIGINT or SIGHUP, let open tunnels finish for SEC seconds "
+     "(default 10)"},
     {0, "probe", "",
      "diagnose instead of relaying: walk the route to DESTHOST DESTPORT, print each step (each "
      "address tried, each proxy's answer, the authentication, the destination's first bytes) "
@@ -255,8 +256,10 @@ result<std::optional<credentials>> find_credentials(const endpoint_name& proxy,
 // then, so that a netrc unfit for use disturbs no run that does not need it), then a prompt on
 // the terminal (or through SSH_ASKPASS) for the password of the user named so far, or of the
 // login user.
+// A listener (-L) never prompts: the prompt would hold every tunnel's event loop, and come again
+// for each connection.
 password_source make_late_source(const env_lookup& env, const endpoint_name& proxy_at,
-                                 bool netrc_done, logger log) {
+                                 bool netrc_done, logger log, bool may_prompt = true) {
     auto where = prompt_env_from(env);
     auto login = env("USER");
     if (!login || login->empty())
@@ -264,9 +267,9 @@ password_source make_late_source(const env_lookup& env, const endpoint_name& pro
     std::optional<std::string> netrc;
     if (auto home = env("HOME"); !netrc_done && home && !home->empty())
         netrc = *home + "/.netrc";
-    return [where, login, netrc, proxy_at,
-            log](const std::string& proxy, const std::optional<credentials>& partial,
-                 std::string& why_not) -> std::optional<credentials> {
+    return [where, login, netrc, proxy_at, log,
+            may_prompt](const std::string& proxy, const std::optional<credentials>& partial,
+                        std::string& why_not) -> std::optional<credentials> {
         if (netrc) {
             auto c = load_netrc(*netrc, proxy_at.host, false,
                                 partial ? std::string_view(partial->user) : std::string_view());
@@ -274,6 +277,11 @@ password_source make_late_source(const env_lookup& env, const endpoint_name& pro
                 log.warn("warning: " + c.err().message + " (not used)");
             else if (*c)
                 return *c;
+        }
+        if (!may_prompt) {
+            why_not = "no prompt with -L (give the password with --auth-file, CORKSCREW_AUTH or "
+                      "~/.netrc)";
+            return std::nullopt;
         }
         std::string user = partial ? partial->user : login.value_or("");
         if (user.empty()) {
@@ -469,6 +477,9 @@ result<command_line> listen_from(const parsed_argv& opts, const char* program_na
                                   ": other machines can connect to this listener, and through "
                                   "it to the destination, with your proxy credentials");
         auto tunnel = std::make_shared<config>(std::move(sub->settings));
+        for (auto& h : tunnel->path.hops)
+            h.ask = make_late_source(env, h.proxy, opts.count("netrc-file") > 0,
+                                     logger(tunnel->verbosity), false);
         // Many tunnels share one event loop: the portable relay path, with small buffers.
         tunnel->relay = relay_path::copy;
         tunnel->relay_buffer = listen_buffer_bytes;

@@ -439,6 +439,36 @@ check_max_connections() {
 
 # e1. SIGTERM: the listener closes at once; the open tunnels (one busy, one interactive) go on,
 # and the program exits 0 as soon as they have ended, well inside the default grace (10 s).
+# The limit is the process's, not each listener's: two listeners at --max-connections 1, a
+# client on each; the second waits, and the waiting costs no CPU (no accept loop spinning).
+check_max_connections_two_listeners() {
+    local pid p1 p2 c1 c2 got rc=0 before after
+    trap stop_local EXIT
+    start_listener maxtwo 2 --max-connections 1 -x "$PROXY" -L 0 -L 0 127.0.0.1 "$ECHO_PORT"
+    pid=$LISTEN_PID
+    p1=$(sed -n '1s/^listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$LISTEN_OUT")
+    p2=$(sed -n '2s/^listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$LISTEN_OUT")
+    [[ -n $p1 && -n $p2 ]] || { rt_show_file "program stdout" "$LISTEN_OUT"; return 1; }
+    open_conn "$p1"
+    c1=$CONN_FD
+    expect_echo "$c1" "first listener's client"
+    open_conn "$p2"
+    c2=$CONN_FD
+    printf 'second listener client\n' >&"$c2"
+    before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    IFS= read -r -t "$HELD_BACK_SECONDS" -u "$c2" got || rc=$?
+    after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    ((rc > 128)) || { echo "    the second listener's client was served past the limit (read status $rc, got [$got])" >&2; return 1; }
+    # Clock ticks (1/100 s) of CPU while the client waited: a spinning loop takes them all.
+    ((after - before <= 10)) || { echo "    $((after - before)) ticks of CPU while waiting at the limit" >&2; return 1; }
+    exec {c1}>&-
+    rc=0
+    IFS= read -r -t "$ECHO_TIMEOUT" -u "$c2" got || rc=$?
+    ((rc == 0)) || { echo "    no echo for the waiting client after the other tunnel ended" >&2; return 1; }
+    rt_expect_eq "the waiting client's echo" "second listener client" "$got"
+    exec {c2}>&-
+}
+
 check_sigterm_drains() {
     local port pid busy t rc=0 t0 t_end t_exit out=$RT_DIR/busy.client.stdout err=$RT_DIR/busy.client.stderr
     trap stop_local EXIT
@@ -722,6 +752,7 @@ rt_check "-v: one line per connection with its byte counts" check_verbose_lines
 rt_check "$VANISH_COUNT of $VANISH_CONNECTIONS clients reset mid-transfer: the other $((VANISH_CONNECTIONS - VANISH_COUNT)) intact" check_vanishing_clients
 rt_check "no descriptor left after $SEQUENTIAL_CONNECTIONS sequential connections" check_no_fd_leak
 rt_check "--max-connections 2: a third client waits in the backlog until a tunnel ends" check_max_connections
+rt_check "--max-connections 1 over two listeners: the second's client waits, without spinning" check_max_connections_two_listeners
 rt_check "SIGTERM: listener closed at once, open tunnels finish, exit 0 when they end" check_sigterm_drains
 rt_check "SIGINT, --shutdown-grace $SHORT_GRACE: an idle tunnel is closed when the grace runs out, exit 0" check_grace_runs_out
 rt_check "--ready-fd 3: the readiness lines there, then the descriptor closed" check_ready_fd

@@ -3,6 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <fcntl.h>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
 
 using namespace corkscrew;
 
@@ -91,4 +96,37 @@ TEST_CASE("--gateway-program under ~/ is found in the gateway's home directory")
     s.gateway_program = "~/bin/corkscrew ++";
     auto plan = plan_jump(s, {"db", 5432}, "/usr/bin/corkscrew++");
     CHECK(plan.argv.back() == "~/'bin/corkscrew ++' --relay --compress db 5432");
+}
+
+TEST_CASE("the ssh child gets stdin, stdout and stderr only") {
+    // A descriptor of this process without close-on-exec, as Asio opens a listener's sockets.
+    // (Numbered far from ls's own directory descriptor, which takes the lowest free one.)
+    const int opened = ::open("/dev/null", O_RDONLY);
+    REQUIRE(opened > 2);
+    const int inherited = ::dup2(opened, 100);
+    ::close(opened);
+    REQUIRE(inherited == 100);
+    jump_plan plan;
+    plan.argv = {"/bin/sh", "-c", "ls /proc/self/fd"};
+    auto child = spawn_jump(plan);
+    ::close(inherited);
+    REQUIRE(child);
+    std::string listing;
+    char buffer[256];
+    for (ssize_t n; (n = ::read(child->socket, buffer, sizeof buffer)) > 0;)
+        listing.append(buffer, static_cast<std::size_t>(n));
+    ::close(child->socket);
+    int status = 0;
+    ::waitpid(child->pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    // ls's own directory descriptor is the only other one.
+    std::vector<int> open;
+    for (std::size_t at = 0; at < listing.size();) {
+        auto end = listing.find('\n', at);
+        open.push_back(std::stoi(listing.substr(at, end - at)));
+        at = end == std::string::npos ? listing.size() : end + 1;
+    }
+    CAPTURE(listing);
+    CHECK(std::find(open.begin(), open.end(), inherited) == open.end());
+    CHECK(open.size() <= 4);
 }

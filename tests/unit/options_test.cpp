@@ -518,3 +518,14 @@ TEST_CASE("-L: usage errors") {
             CHECK(r.err().kind == failure::usage);
     }
 }
+
+TEST_CASE("-L: a listener never prompts for a password") {
+    fake_env env{{{"HOME", "/nonexistent"}, {"USER", "me"}}};
+    auto cl = parse({"-x", "http://bob@p.test:3128", "-L", "0", "host", "22"}, env);
+    REQUIRE(cl);
+    const auto& h = cl->settings.listen->listeners.at(0).tunnel->path.hops.at(0);
+    REQUIRE(h.ask);
+    std::string why;
+    CHECK_FALSE(h.ask("p.test:3128", h.creds, why));
+    CHECK(why.find("no prompt with -L") != std::string::npos);
+}
