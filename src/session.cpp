@@ -424,6 +424,12 @@ private:
             co_return fail(failure::proxy_unreachable, "cannot resolve " + what + "host " +
                                                            proxy.host + reach + ": " +
                                                            endpoints.err().message);
+        if (log_.verbose()) {
+            std::string addresses;
+            for (const auto& e : *endpoints)
+                addresses += (addresses.empty() ? "" : ", ") + e.address().to_string();
+            log_.info("resolved " + proxy.host + ": " + addresses);
+        }
 
         auto connected = co_await connect_first(
             interleave_families(*endpoints), connection_attempt_delay,
@@ -438,6 +444,8 @@ private:
                                (tried.empty() || tried == proxy.host ? "" : " (" + tried + ")") +
                                reach + ": " + connected.ec.message());
         }
+        log_.info("connected to " + what + name + " at " +
+                  connected.endpoint.address().to_string());
         auto socket = std::move(*connected.socket);
         error_code ec;
         // The tunnel carries interactive traffic (ssh keystrokes): send small writes at once.

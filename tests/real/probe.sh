@@ -30,7 +30,10 @@ BASIC=http://alice:alice-pw@127.0.0.1:$BASIC_PORT
 check_ok_with_banner() {
     rt_run_program ok --probe -x "$BASIC" 127.0.0.1 "$SSHD_PORT"
     rt_expect_eq "exit status" 0 "$RT_RC" || { rt_show_file "report" "$RT_OUT"; return 1; }
+    rt_expect_file_contains "report" "$RT_OUT" "resolved 127.0.0.1: 127.0.0.1"
     rt_expect_file_contains "report" "$RT_OUT" "connecting to proxy 127.0.0.1:$BASIC_PORT at 127.0.0.1"
+    rt_expect_file_contains "report" "$RT_OUT" "connected to proxy 127.0.0.1:$BASIC_PORT at 127.0.0.1"
+    rt_expect_file_contains "report" "$RT_OUT" "answering with Basic credentials"
     rt_expect_file_contains "report" "$RT_OUT" "proxy answered: HTTP/1.1 407"
     rt_expect_file_contains "report" "$RT_OUT" "proxy answered: HTTP/1.1 200"
     rt_expect_file_contains "report" "$RT_OUT" 'the destination sent first: "SSH-2.0-OpenSSH'
