@@ -69,41 +69,8 @@ gateway_ssh() {
 relay_pids() { pgrep -f -- "^$GW_PATTERN --relay --compress 127\\.0\\.0\\.1 $1\$" || true; }
 relay_runs() { [[ -n $(relay_pids "$1") ]]; }
 
-# True when none of the PIDS runs (a zombie counts as gone).
-none_alive() {
-    local pid
-    for pid in "$@"; do
-        if rt_alive "$pid"; then return 1; fi
-    done
-}
 
-# Set NOW_US to the time in microseconds (EPOCHREALTIME has six decimals).
-now_us() { NOW_US=${EPOCHREALTIME//[!0-9]/}; }
 
-# poll SECONDS PID COMMAND...: run COMMAND until it succeeds (return 0), for
-# at most SECONDS (whole seconds), or until process PID, which was to bring it
-# about, has ended (PID may be empty). Returns 1 when it never succeeded.
-poll() {
-    local seconds=$1 pid=$2 deadline polls i
-    shift 2
-    now_us
-    deadline=$((NOW_US + seconds * 1000000))
-    # Each round sleeps at least one interval: the count never ends the wait
-    # before the deadline does, it only bounds the loop.
-    polls=$(rt_polls "$seconds")
-    for ((i = 0; i < polls; i++)); do
-        "$@" && return 0
-        if [[ -n $pid ]] && ! rt_alive "$pid"; then
-            # One last look: it may have done its part just before ending.
-            "$@"
-            return
-        fi
-        now_us
-        ((NOW_US < deadline)) || return 1
-        sleep "$RT_POLL_INTERVAL"
-    done
-    return 1
-}
 
 # Show the processes among PIDS that still run.
 show_survivors() {
@@ -131,7 +98,7 @@ check_ssh_through_compression() {
     # ssh ended its ProxyCommand (SIGHUP); the gateway's relay went with it.
     local relays
     mapfile -t relays < <(relay_pids "$INNER_PORT")
-    if ! poll 1 "" none_alive "${relays[@]}"; then
+    if ! rt_poll 1 "" rt_none_alive "${relays[@]}"; then
         echo "    the gateway's relay still runs 1 s after the session ended:" >&2
         show_survivors "${relays[@]}"
         return 1
@@ -197,7 +164,7 @@ check_keystrokes() {
         # The first echo also waits for the tunnel, the ssh session and the hellos.
         wait=$KEYSTROKE_TIMEOUT
         ((i > 0)) || wait=$RT_START_TIMEOUT
-        now_us
+        rt_now_us
         start=$NOW_US
         printf '%s' "$sent" >&"$in"
         got=""
@@ -210,14 +177,14 @@ check_keystrokes() {
         fi
         ((rc == 0)) || { rt_show_file "program stderr" "$err"; return 1; }
         rt_expect_eq "echo of byte $((i + 1))" "$sent" "$got"
-        now_us
+        rt_now_us
         elapsed=$(((NOW_US - start) / 1000))
         if ((i > 0 && elapsed > slowest)); then slowest=$elapsed; fi
     done
     rt_say "${#KEYSTROKES} bytes echoed one at a time; the slowest after the first took ${slowest} ms"
     # stdin's end finishes the run: the echo server closes, and so does everything between.
     exec {in}>&-
-    if ! poll "$RT_LOG_TIMEOUT" "" none_alive "$client"; then
+    if ! rt_poll "$RT_LOG_TIMEOUT" "" rt_none_alive "$client"; then
         echo "    the program still runs ${RT_LOG_TIMEOUT}s after its stdin ended" >&2
         return 1
     fi
@@ -241,7 +208,7 @@ check_no_stray_after_program_sigkill() {
     disown "$client"
     # shellcheck disable=SC2064 # the pid is fixed now
     trap "kill -KILL $client 2>/dev/null || true" EXIT
-    poll "$RT_START_TIMEOUT" "$client" relay_runs "$ECHO_PORT" || {
+    rt_poll "$RT_START_TIMEOUT" "$client" relay_runs "$ECHO_PORT" || {
         echo "    no relay to 127.0.0.1:$ECHO_PORT ran on the gateway" >&2
         rt_show_file "program stderr" "$RT_DIR/stray.stderr"
         return 1
@@ -251,7 +218,7 @@ check_no_stray_after_program_sigkill() {
     proxy_pid=$(pgrep -P "$ssh_pid") || { echo "    the ssh has no ProxyCommand child" >&2; return 1; }
     kill -KILL "$client"
     # Gone within a second: polled, not slept.
-    if ! poll 1 "" none_alive "$client" "$ssh_pid" "$proxy_pid" "${relays[@]}"; then
+    if ! rt_poll 1 "" rt_none_alive "$client" "$ssh_pid" "$proxy_pid" "${relays[@]}"; then
         echo "    still running 1 s after the program's SIGKILL:" >&2
         show_survivors "$client" "$ssh_pid" "$proxy_pid" "${relays[@]}"
         return 1
@@ -277,7 +244,7 @@ check_no_stray_after_ssh_sigkill() {
     # shellcheck disable=SC2064 # the pid is fixed now
     trap "kill -KILL $client 2>/dev/null || true" EXIT
     # The session is up on the inner host: every link of the chain stands.
-    poll "$RT_START_TIMEOUT" "$client" grep -qsx up "$out" || {
+    rt_poll "$RT_START_TIMEOUT" "$client" grep -qsx up "$out" || {
         echo "    the session on the inner host did not start" >&2
         rt_show_file "ssh stderr" "$RT_DIR/outer.stderr"
         return 1
@@ -287,7 +254,7 @@ check_no_stray_after_ssh_sigkill() {
     program=$(pgrep -P "$client") || { echo "    the client ssh has no ProxyCommand child" >&2; return 1; }
     ssh_pid=$(pgrep -P "$program" -x ssh) || { echo "    the program has no ssh child" >&2; return 1; }
     kill -KILL "$client"
-    if ! poll 1 "" none_alive "$client" "$program" "$ssh_pid" "${relays[@]}"; then
+    if ! rt_poll 1 "" rt_none_alive "$client" "$program" "$ssh_pid" "${relays[@]}"; then
         echo "    still running 1 s after the client ssh's SIGKILL:" >&2
         show_survivors "$client" "$program" "$ssh_pid" "${relays[@]}"
         return 1

@@ -137,6 +137,42 @@ rt_subdir() {
 # Number of polls that fit in SECONDS.
 rt_polls() { awk -v s="$1" -v i="$RT_POLL_INTERVAL" 'BEGIN { printf "%d\n", s / i + 1 }'; }
 
+# Set NOW_US to the time in microseconds (EPOCHREALTIME has six decimals).
+rt_now_us() { NOW_US=${EPOCHREALTIME//[!0-9]/}; }
+
+# rt_poll SECONDS PID COMMAND...: run COMMAND until it succeeds (return 0), for
+# at most SECONDS (whole seconds), or until process PID, which was to bring it
+# about, has ended (PID may be empty). Returns 1 when it never succeeded.
+rt_poll() {
+    local seconds=$1 pid=$2 deadline polls i
+    shift 2
+    rt_now_us
+    deadline=$((NOW_US + seconds * 1000000))
+    # Each round sleeps at least one interval: the count never ends the wait
+    # before the deadline does, it only bounds the loop.
+    polls=$(rt_polls "$seconds")
+    for ((i = 0; i < polls; i++)); do
+        "$@" && return 0
+        if [[ -n $pid ]] && ! rt_alive "$pid"; then
+            # One last look: it may have done its part just before ending.
+            "$@"
+            return
+        fi
+        rt_now_us
+        ((NOW_US < deadline)) || return 1
+        sleep "$RT_POLL_INTERVAL"
+    done
+    return 1
+}
+
+# True when none of the PIDS runs (a zombie counts as gone).
+rt_none_alive() {
+    local pid
+    for pid in "$@"; do
+        if rt_alive "$pid"; then return 1; fi
+    done
+}
+
 # True when something accepts TCP connections on 127.0.0.1:PORT.
 rt_port_accepts() {
     # shellcheck disable=SC2016 # $1 is expanded by the inner bash

@@ -69,41 +69,8 @@ FIGURES=$RT_DIR/figures
 # Background programs started inside a check: stopped by that check's EXIT trap.
 LOCAL_PIDS=()
 
-# Set NOW_US to the time in microseconds (EPOCHREALTIME has six decimals).
-now_us() { NOW_US=${EPOCHREALTIME//[!0-9]/}; }
 
-# poll SECONDS PID COMMAND...: run COMMAND until it succeeds (return 0), for at most SECONDS
-# (whole seconds), or until process PID, which was to bring it about, has ended (PID may be
-# empty). Returns 1 when it never succeeded.
-poll() {
-    local seconds=$1 pid=$2 deadline polls i
-    shift 2
-    now_us
-    deadline=$((NOW_US + seconds * 1000000))
-    # Each round sleeps at least one interval: the count never ends the wait before the
-    # deadline does, it only bounds the loop.
-    polls=$(rt_polls "$seconds")
-    for ((i = 0; i < polls; i++)); do
-        "$@" && return 0
-        if [[ -n $pid ]] && ! rt_alive "$pid"; then
-            # One last look: it may have done its part just before ending.
-            "$@"
-            return
-        fi
-        now_us
-        ((NOW_US < deadline)) || return 1
-        sleep "$RT_POLL_INTERVAL"
-    done
-    return 1
-}
 
-# True when none of the PIDS runs (a zombie counts as gone).
-none_alive() {
-    local pid
-    for pid in "$@"; do
-        if rt_alive "$pid"; then return 1; fi
-    done
-}
 
 # SIGTERM to every program the check started, a bounded wait, SIGKILL for the rest.
 stop_local() {
@@ -112,7 +79,7 @@ stop_local() {
     for pid in "${LOCAL_PIDS[@]}"; do
         if rt_alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; fi
     done
-    poll "$RT_STOP_TIMEOUT" "" none_alive "${LOCAL_PIDS[@]}" || true
+    rt_poll "$RT_STOP_TIMEOUT" "" rt_none_alive "${LOCAL_PIDS[@]}" || true
     for pid in "${LOCAL_PIDS[@]}"; do
         if rt_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
         wait "$pid" 2>/dev/null || true
@@ -228,9 +195,9 @@ count_matching() { grep -cE -- "$2" "$1" || true; }
 # poll until FILE has at least N lines matching RE; then print how many (bounded).
 wait_matching() {
     local file=$1 re=$2 n=$3
-    # shellcheck disable=SC2317 # called by poll
+    # shellcheck disable=SC2317 # called by rt_poll
     enough() { (($(count_matching "$file" "$re") >= n)); }
-    poll "$RT_LOG_TIMEOUT" "" enough || true
+    rt_poll "$RT_LOG_TIMEOUT" "" enough || true
     count_matching "$file" "$re"
 }
 
@@ -238,12 +205,12 @@ wait_matching() {
 # the tunnel closes. Waits (bounded) for N of them; prints how many there are.
 squid_tunnels_since() {
     local mark=$1 dest=$2 n=$3 since=$RT_DIR/squid-since.log
-    # shellcheck disable=SC2317 # called by poll
+    # shellcheck disable=SC2317 # called by rt_poll
     enough() {
         tail -n "+$((mark + 1))" "$SQUID_ACCESS_LOG" >"$since"
         (($(count_matching "$since" " TCP_TUNNEL/200 [0-9]+ CONNECT ${dest//./\\.} alice ") >= n))
     }
-    poll "$RT_LOG_TIMEOUT" "" enough || true
+    rt_poll "$RT_LOG_TIMEOUT" "" enough || true
     count_matching "$since" " TCP_TUNNEL/200 [0-9]+ CONNECT ${dest//./\\.} alice "
 }
 
@@ -374,9 +341,9 @@ check_no_fd_leak() {
     LOG_ERR=$MAIN_ERR run_client sequential --port "$MAIN_PORT" --sequential \
         --connections "$SEQUENTIAL_CONNECTIONS" --bytes 1024
     # The last tunnel's squid side may close a moment after the client saw its EOF.
-    # shellcheck disable=SC2317 # called by poll
+    # shellcheck disable=SC2317 # called by rt_poll
     settled() { (($(fd_count "$MAIN_PID") == before)); }
-    poll "$RT_LOG_TIMEOUT" "" settled || true
+    rt_poll "$RT_LOG_TIMEOUT" "" settled || true
     after=$(fd_count "$MAIN_PID")
     rt_say "descriptors of the program: $START_FDS before the load, $before before the $SEQUENTIAL_CONNECTIONS connections, $after after"
     echo "descriptors: $START_FDS before the load, $before before and $after after $SEQUENTIAL_CONNECTIONS sequential connections" >>"$FIGURES"
@@ -480,7 +447,7 @@ check_sigterm_drains() {
     "$CORKSCREW_ECHO_CLIENT" --timeout "$CLIENT_TIMEOUT" --port "$port" --bytes $((3 * MIB)) --rate "$MIB" >"$out" 2>"$err" &
     busy=$!
     LOCAL_PIDS+=("$busy")
-    poll "$ECHO_TIMEOUT" "$busy" grep -qF "connections echoing" "$out" || {
+    rt_poll "$ECHO_TIMEOUT" "$busy" grep -qF "connections echoing" "$out" || {
         echo "    the busy client got no echo" >&2
         rt_show_file "echo_client stderr" "$err"
         return 1
@@ -488,17 +455,17 @@ check_sigterm_drains() {
     open_conn "$port"
     t=$CONN_FD
     expect_echo "$t" "before SIGTERM"
-    now_us
+    rt_now_us
     t0=$NOW_US
     kill -TERM "$pid"
-    poll "$REFUSE_WITHIN" "" port_refuses "$port" || {
+    rt_poll "$REFUSE_WITHIN" "" port_refuses "$port" || {
         echo "    port $port still accepts connections ${REFUSE_WITHIN}s after SIGTERM" >&2
         return 1
     }
     rt_alive "$pid" || { echo "    the program exited with its tunnels open" >&2; return 1; }
     expect_echo "$t" "during the grace period"
     # The busy tunnel carries on to the end, every byte intact.
-    poll "$CLIENT_TIMEOUT" "" none_alive "$busy" || true
+    rt_poll "$CLIENT_TIMEOUT" "" rt_none_alive "$busy" || true
     wait "$busy" || rc=$?
     rt_say "busy client: $(tail -n 1 "$out")"
     ((rc == 0)) || { rt_show_file "echo_client stderr" "$err"; return 1; }
@@ -506,13 +473,13 @@ check_sigterm_drains() {
     expect_echo "$t" "after the busy client"
     # The last tunnel ends: the program with it.
     exec {t}>&-
-    now_us
+    rt_now_us
     t_end=$NOW_US
-    poll "$STOP_MARGIN" "" none_alive "$pid" || {
+    rt_poll "$STOP_MARGIN" "" rt_none_alive "$pid" || {
         echo "    the program still runs ${STOP_MARGIN}s after its last tunnel ended" >&2
         return 1
     }
-    now_us
+    rt_now_us
     t_exit=$NOW_US
     rc=0
     wait "$pid" || rc=$?
@@ -532,17 +499,17 @@ check_grace_runs_out() {
     open_conn "$port"
     t=$CONN_FD
     expect_echo "$t" "before SIGINT"
-    now_us
+    rt_now_us
     t0=$NOW_US
     kill -INT "$pid"
-    poll "$REFUSE_WITHIN" "" port_refuses "$port" || {
+    rt_poll "$REFUSE_WITHIN" "" port_refuses "$port" || {
         echo "    port $port still accepts connections ${REFUSE_WITHIN}s after SIGINT" >&2
         return 1
     }
     expect_echo "$t" "during the grace period"
     # Idle now: the program closes it once the grace has run out.
     IFS= read -r -t "$((SHORT_GRACE + STOP_MARGIN))" -u "$t" got || rc=$?
-    now_us
+    rt_now_us
     t_closed=$NOW_US
     if ((rc == 0)); then
         echo "    unexpected line on the tunnel: [$got]" >&2
@@ -556,11 +523,11 @@ check_grace_runs_out() {
         echo "    the tunnel was closed ${waited} ms after SIGINT, before the ${SHORT_GRACE}s grace ran out" >&2
         return 1
     }
-    poll "$STOP_MARGIN" "" none_alive "$pid" || {
+    rt_poll "$STOP_MARGIN" "" rt_none_alive "$pid" || {
         echo "    the program still runs ${STOP_MARGIN}s after closing its last tunnel" >&2
         return 1
     }
-    now_us
+    rt_now_us
     t_exit=$NOW_US
     rc=0
     wait "$pid" || rc=$?
@@ -663,7 +630,7 @@ check_unix_path_in_use() {
     if rt_alive "$second"; then
         echo "    the second listener took the path over: [$(cat "$out")]" >&2
         kill -TERM "$second"
-        poll "$RT_STOP_TIMEOUT" "" none_alive "$second" || true
+        rt_poll "$RT_STOP_TIMEOUT" "" rt_none_alive "$second" || true
         if LOG_ERR=$LISTEN_ERR run_client in-use-first --unix "$sock" --connections 1 --bytes 1024; then
             echo "    (the first listener is still reachable)" >&2
         elif rt_alive "$first"; then
@@ -731,11 +698,11 @@ check_failed_tunnel() {
         exec {c}>&-
     done
     # Two connections to the listener without -v: two errors naming the destination and the 503.
-    # shellcheck disable=SC2317 # called by poll
+    # shellcheck disable=SC2317 # called by rt_poll
     errors() { grep -F -- "127.0.0.1:$closed" "$LISTEN_ERR" | grep -cF 503 || true; }
-    # shellcheck disable=SC2317 # called by poll
+    # shellcheck disable=SC2317 # called by rt_poll
     two_errors() { (($(errors) >= 2)); }
-    poll "$RT_LOG_TIMEOUT" "" two_errors || {
+    rt_poll "$RT_LOG_TIMEOUT" "" two_errors || {
         echo "    stderr has $(errors) line(s) naming 127.0.0.1:$closed and 503, not one per connection (2)" >&2
         rt_show_file "program stderr" "$LISTEN_ERR"
         return 1
