@@ -42,7 +42,7 @@ relay_proxycmd() {
 
 # The relays' process ids: the program itself, not the client ssh whose command line names it.
 BIN_PATTERN=$(printf '%s' "$CORKSCREW_BIN" | sed 's/[][\.*^$+?(){}|]/\\&/g')
-relay_pids() { pgrep -f -- "^$BIN_PATTERN --relay -A $MARKER" || true; }
+relay_pids() { pgrep -f -- "^$BIN_PATTERN (-v )?--relay -A $MARKER" || true; }
 
 check_ssh_through_gateway() {
     rt_expect_ssh_echo_ok "$(relay_proxycmd)"
@@ -54,14 +54,22 @@ check_no_stray_after_sigkill() {
     # The client ssh to the gateway, its stdin a pipe this shell holds open, as ssh holds it.
     mkfifo "$fifo"
     exec {hold}<>"$fifo"
-    "${GATEWAY_SSH[@]}" "$CORKSCREW_BIN" --relay -A "$MARKER" 127.0.0.1 "$INNER_PORT" <"$fifo" >/dev/null 2>&1 &
+    local err=$RT_DIR/stray-client.stderr seen=""
+    "${GATEWAY_SSH[@]}" "$CORKSCREW_BIN" -v --relay -A "$MARKER" 127.0.0.1 "$INNER_PORT" <"$fifo" >/dev/null 2>"$err" &
+    local ssh_pid=$!
     # The relay starts after ssh's login and the gateway user's shell: a start, bounded as one.
     polls=$(rt_polls "$RT_START_TIMEOUT")
     for ((i = 0; i < polls; i++)); do
-        [[ -n $(relay_pids) ]] && break
+        seen=$(relay_pids)
+        [[ -n $seen ]] && break
         sleep "$RT_POLL_INTERVAL"
     done
-    [[ -n $(relay_pids) ]] || { echo "    the relay never started on the gateway" >&2; return 1; }
+    if [[ -z $(relay_pids) ]]; then
+        # Say which: it never came, or it came (pid $seen) and ended while its client still ran.
+        echo "    the relay is not running on the gateway (seen: [${seen}]; client ssh $(rt_alive "$ssh_pid" && echo alive || echo gone))" >&2
+        rt_show_file "the client ssh's stderr (the relay's -v included)" "$err"
+        return 1
+    fi
     client=$(pgrep -f -- "^ssh .*-p $GW_PORT .*--relay -A $MARKER 127.0.0.1 $INNER_PORT" | head -n 1)
     [[ -n $client ]] || { echo "    no client ssh found" >&2; return 1; }
     kill -KILL "$client"
