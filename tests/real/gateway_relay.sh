@@ -42,7 +42,10 @@ relay_proxycmd() {
 
 # The relays' process ids: the program itself, not the client ssh whose command line names it.
 BIN_PATTERN=$(printf '%s' "$CORKSCREW_BIN" | sed 's/[][\.*^$+?(){}|]/\\&/g')
-relay_pids() { pgrep -f -- "^$BIN_PATTERN (-v )?--relay -A $MARKER" || true; }
+# (The stray check names its own marker: relays of the checks before it may still be exiting,
+# slowly under ASan, and must not be taken for its relay.)
+STRAY_MARKER=$MARKER-stray
+relay_pids() { pgrep -f -- "^$BIN_PATTERN (-v )?--relay -A $STRAY_MARKER " || true; }
 
 check_ssh_through_gateway() {
     rt_expect_ssh_echo_ok "$(relay_proxycmd)"
@@ -55,7 +58,7 @@ check_no_stray_after_sigkill() {
     mkfifo "$fifo"
     exec {hold}<>"$fifo"
     local err=$RT_DIR/stray-client.stderr seen=""
-    "${GATEWAY_SSH[@]}" "$CORKSCREW_BIN" -v --relay -A "$MARKER" 127.0.0.1 "$INNER_PORT" <"$fifo" >/dev/null 2>"$err" &
+    "${GATEWAY_SSH[@]}" "$CORKSCREW_BIN" -v --relay -A "$STRAY_MARKER" 127.0.0.1 "$INNER_PORT" <"$fifo" >/dev/null 2>"$err" &
     local ssh_pid=$!
     # The relay starts after ssh's login and the gateway user's shell: a start, bounded as one.
     polls=$(rt_polls "$RT_START_TIMEOUT")
@@ -70,7 +73,7 @@ check_no_stray_after_sigkill() {
         rt_show_file "the client ssh's stderr (the relay's -v included)" "$err"
         return 1
     fi
-    client=$(pgrep -f -- "^ssh .*-p $GW_PORT .*--relay -A $MARKER 127.0.0.1 $INNER_PORT" | head -n 1)
+    client=$(pgrep -f -- "^ssh .*-p $GW_PORT .*--relay -A $STRAY_MARKER 127.0.0.1 $INNER_PORT" | head -n 1)
     [[ -n $client ]] || { echo "    no client ssh found" >&2; return 1; }
     kill -KILL "$client"
     # Gone within a second: polled, not slept.
