@@ -12,17 +12,12 @@
 #include "compress.hpp"
 #include "listen.hpp"
 #include "proxy_env.hpp"
-
-#include <boost/version.hpp>
+#include "version.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fcntl.h>
-
-#ifndef CORKSCREW_VERSION
-#define CORKSCREW_VERSION "unknown"
-#endif
 
 namespace corkscrew {
 
@@ -169,7 +164,8 @@ constexpr option_spec option_table[] = {
     {'v', "verbose", "", "say what happens on stderr (-vv: also the request and answer headers)"},
     {'q', "quiet", "", "print errors only, no warnings"},
     {'h', "help", "", "print this help and exit"},
-    {'V', "version", "", "print the version and exit"},
+    {'V', "version", "",
+     "print the version, the build options and the libraries' versions, and exit"},
 };
 
 std::string help_text() {
@@ -181,21 +177,6 @@ std::string help_text() {
                        "  corkscrew++ [OPTIONS] -L [ADDR:]PORT[:DESTHOST:DESTPORT]... "
                        "[DESTHOST DESTPORT]\n\n") +
            option_list(option_table) + help_epilog();
-}
-
-std::string version_text() {
-    return std::string(program) + " " + CORKSCREW_VERSION + "\nBoost " +
-           std::to_string(BOOST_VERSION / 100000) + "." +
-           std::to_string(BOOST_VERSION / 100 % 1000) + "." + std::to_string(BOOST_VERSION % 100) +
-           "\nauth: " +
-           [] {
-               std::string s;
-               for (auto scheme : supported_schemes())
-                   s += (s.empty() ? "" : " ") + std::string(scheme);
-               return s;
-           }() +
-           "\nproxies: http https (TLS: " CORKSCREW_LIBSSL ", loaded when used)\ncompression: " +
-           compression_description() + "\n";
 }
 
 result<auth_choice> parse_auth_choice(const std::string& text) {
