@@ -98,9 +98,13 @@ rt_stop_all() {
     RT_PID_NAMES=()
 }
 
+# Commands the EXIT trap runs first (one string each), e.g. to undo a change to the machine.
+RT_AT_EXIT=()
+
 rt_cleanup() {
-    local rc=$?
+    local rc=$? c
     set +e
+    for c in "${RT_AT_EXIT[@]}"; do eval "$c"; done
     rt_stop_all
     if [[ ${RT_KEEP_TMP:-0} == 1 ]]; then
         rt_say "kept temporary folder $RT_DIR"
