@@ -2,6 +2,7 @@
 
 #include "jump.hpp"
 #include "listen.hpp"
+#include "platform.hpp"
 #include "probe.hpp"
 #include "session.hpp"
 
@@ -10,7 +11,6 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace corkscrew {
@@ -21,15 +21,27 @@ namespace {
 // client was killed, the network went), the kernel sends SIGHUP, which ends the run as ssh's own
 // SIGHUP does. A parent already gone before this is the same.
 void follow_parent() {
-    const pid_t parent = ::getppid();
-    ::prctl(PR_SET_PDEATHSIG, SIGHUP);
-    if (::getppid() != parent)
-        ::raise(SIGHUP);
+    signal_when_parent_exits(SIGHUP);
+}
+
+// Whether the run holds a password from the start (the URL, a file, the environment), in its
+// own route or in the route of any listener.
+bool holds_password(const config& settings) {
+    for (const auto& hop : settings.path.hops)
+        if (hop.creds && hop.creds->has_password)
+            return true;
+    if (settings.listen)
+        for (const auto& l : settings.listen->listeners)
+            if (l.tunnel && holds_password(*l.tunnel))
+                return true;
+    return false;
 }
 
 } // namespace
 
 int run(const config& settings, const logger& log) {
+    if (holds_password(settings))
+        keep_secrets_out_of_core_dumps();
     if (settings.listen)
         return serve(*settings.listen, log);
     if (settings.probe)

@@ -1,5 +1,6 @@
 #include "credential_files.hpp"
 
+#include "platform.hpp"
 #include "text.hpp"
 
 #include <fcntl.h>
@@ -91,14 +92,14 @@ result<std::optional<std::string>> read_private_file(const std::string& path, st
             continue;
         if (n < 0) {
             const int e = errno;
-            ::explicit_bzero(buffer, sizeof buffer);
+            secure_wipe(buffer, sizeof buffer);
             wipe(contents);
             return fail(failure::usage, "cannot read " + shown + ": " + std::strerror(e));
         }
         if (n == 0)
             break;
         if (contents.size() + static_cast<std::size_t>(n) > max_credential_file_bytes) {
-            ::explicit_bzero(buffer, sizeof buffer);
+            secure_wipe(buffer, sizeof buffer);
             wipe(contents);
             return fail(failure::usage, shown + " is larger than " +
                                             std::to_string(max_credential_file_bytes / 1024) +
@@ -106,7 +107,7 @@ result<std::optional<std::string>> read_private_file(const std::string& path, st
         }
         contents.append(buffer, static_cast<std::size_t>(n));
     }
-    ::explicit_bzero(buffer, sizeof buffer);
+    secure_wipe(buffer, sizeof buffer);
     return std::optional<std::string>(std::move(contents));
 }
 

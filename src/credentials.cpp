@@ -1,16 +1,18 @@
 #include "credentials.hpp"
 
+#include "platform.hpp"
+
 #include <cstring>
 
 namespace corkscrew {
 
 void wipe(std::string& secret) {
-    ::explicit_bzero(secret.data(), secret.size());
+    secure_wipe(secret.data(), secret.size());
     secret.clear();
 }
 
 credentials::~credentials() {
-    ::explicit_bzero(password.data(), password.size());
+    secure_wipe(password.data(), password.size());
 }
 
 result<credentials> parse_credentials(std::string_view line, std::string_view source) {

@@ -12,6 +12,8 @@
 #include <stdexcept>
 
 #include <sys/random.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 namespace corkscrew {
 
@@ -259,16 +261,12 @@ std::unique_ptr<authenticator> make_digest_auth(credentials creds, std::string u
 
 std::string random_cnonce() {
     std::array<unsigned char, 16> bytes{};
-    // getrandom(2) blocks only until the kernel's pool is first initialised, long before any
-    // login session; 16 bytes come in one call.
-    ssize_t got;
-    do
-        got = ::getrandom(bytes.data(), bytes.size(), 0);
-    while (got < 0 && errno == EINTR);
-    if (got != static_cast<ssize_t>(bytes.size()))
+    // getentropy(3) (getrandom(2) on Linux) blocks only until the kernel's pool is first
+    // initialised, long before any login session; up to 256 bytes come in one call.
+    if (::getentropy(bytes.data(), bytes.size()) != 0)
         throw std::runtime_error(
             std::string("no secure random bytes for the Digest client nonce: ") +
-            (got < 0 ? std::strerror(errno) : "short read"));
+            std::strerror(errno));
     return to_hex(bytes.data(), bytes.size());
 }
 

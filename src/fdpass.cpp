@@ -1,5 +1,7 @@
 #include "fdpass.hpp"
 
+#include "platform.hpp"
+
 #include <cerrno>
 #include <cstring>
 
@@ -10,6 +12,14 @@
 #include <unistd.h>
 
 namespace corkscrew {
+
+// A reader gone from the socket is an error to return, not a signal (main ignores SIGPIPE too);
+// systems without MSG_NOSIGNAL rely on that alone.
+#ifdef MSG_NOSIGNAL
+constexpr int no_sigpipe = MSG_NOSIGNAL;
+#else
+constexpr int no_sigpipe = 0;
+#endif
 
 namespace {
 
@@ -67,7 +77,7 @@ std::error_code pass_socket(int over, int socket, std::chrono::milliseconds time
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         // Never blocking in sendmsg itself: the wait for room is poll's, and it is bounded.
-        auto sent = ::sendmsg(over, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+        auto sent = ::sendmsg(over, &message, no_sigpipe | MSG_DONTWAIT);
         if (sent == 1)
             return {};
         if (sent >= 0)

@@ -1,5 +1,6 @@
 #include "jump.hpp"
 
+#include "platform.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -8,11 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <linux/close_range.h>
+#if CORKSCREW_LINUX
 #include <sys/prctl.h>
+#endif
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+// The environment (declared by glibc's unistd.h, not by every system's).
+extern char** environ;
 
 namespace corkscrew {
 
@@ -167,20 +172,7 @@ std::string shell_line(const std::vector<std::string>& argv) {
     return line;
 }
 
-std::optional<std::string> own_path() {
-    std::string path(4096, '\0');
-    auto n = ::readlink("/proc/self/exe", path.data(), path.size());
-    if (n <= 0 || static_cast<std::size_t>(n) >= path.size())
-        return std::nullopt;
-    path.resize(static_cast<std::size_t>(n));
-    return path;
-}
-
 namespace {
-
-// Where marking descriptors close-on-exec one by one stops, when the kernel has no close_range
-// (before Linux 5.11): far above what this program opens.
-constexpr int fd_scan_limit = 65536;
 
 void apply_env(const jump_plan& plan) {
     for (const auto& [name, value] : plan.env) {
@@ -245,11 +237,11 @@ error exec_jump(const jump_plan& plan) {
 
 result<ssh_child> spawn_jump(const jump_plan& plan) {
     int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+    if (!make_socket_pair(pair))
         return fail(failure::internal, std::string("socketpair: ") + std::strerror(errno));
     // The child reports a failed exec through this pipe, closed by a successful one.
     int report[2];
-    if (::pipe2(report, O_CLOEXEC) != 0) {
+    if (!make_pipe(report)) {
         int err = errno;
         ::close(pair[0]);
         ::close(pair[1]);
@@ -264,7 +256,9 @@ result<ssh_child> spawn_jump(const jump_plan& plan) {
     if (pid == 0) {
         ::close(pair[0]);
         ::close(report[0]);
+#if CORKSCREW_LINUX
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
         if (::getppid() != parent)
             ::_exit(127);
         ::dup2(pair[1], STDIN_FILENO);
@@ -272,11 +266,14 @@ result<ssh_child> spawn_jump(const jump_plan& plan) {
         // ssh gets stdin, stdout and stderr only: a listener's sockets (its own and its other
         // clients') held open in ssh would keep those alive after this process closes them. The
         // report pipe closes on exec like the rest.
-        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-            for (int fd = 3; fd < fd_scan_limit; ++fd)
-                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        close_on_exec_from_3();
         reset_signals();
+#ifdef __GLIBC__
         ::execvpe(args[0], args.data(), envp.data());
+#else
+        environ = envp.data();
+        ::execvp(args[0], args.data());
+#endif
         int err = errno;
         [[maybe_unused]] auto n = ::write(report[1], &err, sizeof err);
         ::_exit(127);

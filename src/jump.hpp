@@ -53,9 +53,6 @@ jump_plan plan_jump(const jump_settings& settings, const endpoint_name& destinat
 // The plan as one line for -v, words quoted as a shell would need them.
 std::string shell_line(const std::vector<std::string>& argv);
 
-// This program's own path (for the ProxyCommand), or nothing when the system does not say.
-std::optional<std::string> own_path();
-
 // ssh started as a child whose stdin and stdout are one end of a socketpair, the other end
 // being `socket` (for --jump --compress, which must see the bytes). Its stderr is ours.
 struct ssh_child {

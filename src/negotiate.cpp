@@ -3,6 +3,7 @@
 #ifdef CORKSCREW_HAVE_GSSAPI
 
 #include "library.hpp"
+#include "platform.hpp"
 #include "text.hpp"
 
 #include <gssapi/gssapi.h>
@@ -132,6 +133,8 @@ private:
 
     // One call of gss_init_sec_context: the proxy's token in, ours out.
     result<std::string> step(const std::string& their_token_base64) {
+        // The Kerberos library is about to hold a service ticket and session key in this process.
+        keep_secrets_out_of_core_dumps();
         OM_uint32 major = 0, minor = 0;
         if (target_ == GSS_C_NO_NAME) {
             gss_buffer_desc name{service_.size(), service_.data()};

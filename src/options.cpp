@@ -11,6 +11,7 @@
 #include "argv.hpp"
 #include "compress.hpp"
 #include "listen.hpp"
+#include "platform.hpp"
 #include "proxy_env.hpp"
 #include "version.hpp"
 
@@ -256,8 +257,10 @@ password_source make_late_source(const env_lookup& env, const endpoint_name& pro
                                 partial ? std::string_view(partial->user) : std::string_view());
             if (!c)
                 log.warn("warning: " + c.err().message + " (not used)");
-            else if (*c)
+            else if (*c) {
+                keep_secrets_out_of_core_dumps();
                 return *c;
+            }
         }
         if (!may_prompt) {
             why_not = "no prompt with -L (give the password with --auth-file, CORKSCREW_AUTH or "
@@ -273,6 +276,7 @@ password_source make_late_source(const env_lookup& env, const endpoint_name& pro
             ask_password("Password for " + user + " at proxy " + proxy + ": ", where, why_not);
         if (!password)
             return std::nullopt;
+        keep_secrets_out_of_core_dumps();
         credentials c{user, std::move(*password), "the prompt"};
         return c;
     };
@@ -622,6 +626,9 @@ result<command_line> parse_command_line(int argc, const char* const* argv, const
     if (auto path = env("CORKSCREW_RELAY")) {
         if (*path == "copy")
             cfg.relay = relay_path::copy;
+        else if (*path == "splice" && !CORKSCREW_LINUX)
+            return fail(failure::usage,
+                        "CORKSCREW_RELAY=splice: this build has the portable relay only");
         else if (*path == "splice")
             cfg.relay = relay_path::splice;
         else if (*path != "auto" && !path->empty())

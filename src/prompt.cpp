@@ -1,5 +1,6 @@
 #include "prompt.hpp"
 
+#include "platform.hpp"
 #include "text.hpp"
 
 #include <fcntl.h>
@@ -43,7 +44,7 @@ constexpr std::array guarded_signals{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, 
 
 // Overwrites memory that held a password before it is reused or given back.
 void wipe_bytes(void* data, std::size_t size) noexcept {
-    ::explicit_bzero(data, size);
+    secure_wipe(data, size);
 }
 
 std::string lower(std::string s) {
@@ -351,7 +352,7 @@ std::optional<std::string> ask_with_program(const std::string& program, const st
                                             signal_guard& signals, std::string& why_not) {
     const std::string name = "SSH_ASKPASS program " + printable(program);
     int ends[2];
-    if (::pipe2(ends, O_CLOEXEC) != 0) {
+    if (!make_pipe(ends)) {
         why_not = "cannot run " + name + ": " + errno_text(errno);
         return std::nullopt;
     }

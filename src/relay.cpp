@@ -1,6 +1,7 @@
 #include "relay.hpp"
 
 #include "compress.hpp"
+#include "platform.hpp"
 #include "relay_fd.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -191,9 +192,11 @@ net::awaitable<relay_outcome> relay(byte_stream& local_in, byte_stream& local_ou
     // pipe at all) is fine.
     for (int fd : {local_in.native_handle(), local_out.native_handle()})
         if (fd >= 0)
-            ::fcntl(fd, F_SETPIPE_SZ, relay_pipe_bytes);
+            enlarge_pipe(fd, relay_pipe_bytes);
+#if CORKSCREW_LINUX
     if (auto fast = co_await relay_descriptors(local_in, local_out, tunnel, leftover, options))
         co_return std::move(*fast);
+#endif
     std::vector<net::awaitable<void>> tasks;
     tasks.push_back(upload(s));
     tasks.push_back(download(s, std::move(leftover)));

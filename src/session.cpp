@@ -4,6 +4,7 @@
 #include "connect.hpp"
 #include "fdpass.hpp"
 #include "jump.hpp"
+#include "platform.hpp"
 #include "relay.hpp"
 #include "resolve.hpp"
 #include "tls.hpp"
@@ -75,7 +76,7 @@ public:
             // Larger pipes to and from sshd: fewer, larger transfers per wake-up, as relay() gives
             // stdio that it sees (it sees only the compressed stream here).
             for (int fd : {STDIN_FILENO, STDOUT_FILENO})
-                ::fcntl(fd, F_SETPIPE_SZ, relay_pipe_bytes);
+                enlarge_pipe(fd, relay_pipe_bytes);
             auto stdio = make_duplex_stream(make_stdio_stream(executor, STDIN_FILENO),
                                             make_stdio_stream(executor, STDOUT_FILENO));
             const std::string far_end = "stdin/stdout (the corkscrew++ that started this relay)";

@@ -817,6 +817,8 @@ rt_start_sshd() {
         -o PasswordAuthentication=no
         -o KbdInteractiveAuthentication=no
         -o LogLevel=VERBOSE
+        # scp speaks SFTP (OpenSSH 9.0 and later).
+        -o "Subsystem=sftp internal-sftp"
     )
     if rt_account_locked "$RT_USER"; then
         opts+=(-o UsePAM=yes)
