@@ -321,7 +321,7 @@ rt_squid_helper() {
 
 # rt_start_squid [--auth HTPASSWD_FILE] [--digest DIGEST_FILE]
 #                [--negotiate KEYTAB] [--deny-port PORT]... [--log-auth]
-#                [--log-bytes] [--rate BYTES_PER_SECOND]
+#                [--log-bytes] [--rate BYTES_PER_SECOND] [--conf LINE]...
 # Start squid on a free port allowing CONNECT to any port, except the ports
 # given with --deny-port. With any of --auth (Basic, basic_ncsa_auth,
 # HTPASSWD_FILE from rt_htpasswd), --digest (Digest, digest_file_auth,
@@ -339,12 +339,15 @@ rt_squid_helper() {
 # the bytes squid received from the client (%>st) and sent to it (%<st), as
 # "METHOD URL user=USER from_client=N to_client=N"; for a CONNECT tunnel,
 # logged when it closes, these are the tunnelled bytes each way.
+# With --conf LINE (repeatable), LINE goes into squid.conf as it is, after the
+# settings above and before the access rules (e.g. "max_filedescriptors 8192").
 # Sets SQUID_PORT, SQUID_DIR, SQUID_ACCESS_LOG, SQUID_CACHE_LOG, SQUID_PID.
 rt_start_squid() {
     local auth_file="" digest_file="" keytab="" deny_ports=() squid env=() log_auth=0 log_bytes=0
-    local rate=0
+    local rate=0 conf_lines=()
     while (($#)); do
         case $1 in
+            --conf) conf_lines+=("$2"); shift 2 ;;
             --log-auth) log_auth=1; shift ;;
             --log-bytes) log_bytes=1; shift ;;
             --rate) rate=$2; shift 2 ;;
@@ -394,6 +397,10 @@ rt_start_squid() {
         echo "cache deny all"
         echo "cache_mem 8 MB"
         echo "shutdown_lifetime 1 seconds"
+        local line
+        for line in "${conf_lines[@]}"; do
+            printf '%s\n' "$line"
+        done
         echo "acl anyport port 1-65535"
         local p
         for p in "${deny_ports[@]}"; do

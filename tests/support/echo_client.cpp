@@ -6,6 +6,7 @@
 //
 //   echo_client (--port P [--host 127.0.0.1] | --unix PATH) [--connections N] [--bytes B]
 //               [--sequential] [--vanish K] [--rate BYTES_PER_SECOND] [--seed S] [--timeout SEC]
+//               [--hold-ms MS] [--setup-times FILE]
 //
 // --connections N (default 1) run at once, a thread each, or one after another with
 // --sequential. Each connection's bytes come from a generator seeded with --seed and its index,
@@ -17,6 +18,16 @@
 // known time (a tunnel kept busy while something else happens).
 // Once every connection has had its first echoed byte, one line says so on stdout ("all N
 // connections echoing"): a script waits for it before it acts on busy tunnels.
+// --hold-ms MS: each connection whose whole echo is back waits, before it ends its sending
+// direction, until every other connection has its whole echo too (or has failed or vanished), so
+// that all of them are open at once; one line on stdout says so ("all N connections echoed,
+// holding"), and a script samples the tunnels then. The connections then stay open, idle, MS
+// milliseconds more; a byte or an EOF arriving meanwhile fails the connection (a tunnel dropped
+// while idle). With --sequential there is nothing to wait for: each holds MS alone.
+// --setup-times FILE: each connection's set-up time, from the start of its connect to its first
+// echoed byte (the whole tunnel set up, and one round trip through it), in microseconds, one line
+// each, in the order of the connections (none for a connection that never got an echo); and a
+// line on stdout, before the summary, with their 50th and 99th percentiles and their maximum.
 // The last line on stdout sums up: connections ok, failed and vanished, bytes each way, time.
 // Every failure gets a line on stderr naming the connection and what went wrong.
 // Exit status: 0 when every connection not asked to vanish was intact, 1 otherwise, 2 for a
@@ -35,6 +46,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -68,6 +80,8 @@ struct options {
     std::uint64_t rate = 0; // bytes a second per connection; 0: as fast as it goes
     std::uint64_t seed = 1;
     double timeout_seconds = 120;
+    int hold_ms = 0;         // idle time, all connections open, before each ends its sending
+    std::string setup_times; // where each connection's set-up time goes; empty: nowhere
 };
 
 // What became of one connection.
@@ -77,6 +91,7 @@ struct result {
     outcome how = outcome::failed;
     std::uint64_t sent = 0;
     std::uint64_t received = 0;
+    std::int64_t setup_us = -1; // connect to first echoed byte; -1: no echo came
 };
 
 // splitmix64 (Steele, Lea, Flood 2014): fast, and every seed gives a different stream.
@@ -248,8 +263,85 @@ void note_first_echo(int total) {
     }
 }
 
+// Keep the tunnel FD open and idle for HOLD_MS (bounded by DEADLINE): nothing may arrive, neither
+// a byte (all was echoed) nor an EOF (the tunnel dropped). Returns what went wrong, if anything.
+std::optional<std::string> hold_idle(int fd, int hold_ms, clock_type::time_point deadline) {
+    const auto until = std::min(deadline, clock_type::now() + std::chrono::milliseconds(hold_ms));
+    for (;;) {
+        int timeout = millis_until(until);
+        if (clock_type::now() >= until)
+            return std::nullopt;
+        pollfd p{fd, POLLIN, 0};
+        int n = ::poll(&p, 1, timeout);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno_text("poll", errno);
+        if (n == 0)
+            continue;
+        char byte = 0;
+        auto got = ::recv(fd, &byte, 1, MSG_PEEK);
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (got < 0)
+            return errno_text("recv while holding the tunnel open", errno);
+        if (got == 0)
+            return std::string("EOF while holding the tunnel open, idle");
+        return std::string("a byte arrived while holding the tunnel open, after the whole echo");
+    }
+}
+
+// With --hold-ms, the connections whose whole echo is back wait for the rest: each connection
+// settles once, when its echo is whole or when it ends otherwise (failed, vanished).
+class hold_barrier {
+public:
+    explicit hold_barrier(int total) : total_(total), settled_(static_cast<std::size_t>(total)) {}
+
+    // Connection INDEX is done with the load; WHOLE: its whole echo is back.
+    void settle(int index, bool whole) {
+        std::lock_guard lock(mutex_);
+        auto& flag = settled_[static_cast<std::size_t>(index)];
+        if (flag)
+            return;
+        flag = 1;
+        ++count_;
+        whole_ += whole;
+        if (count_ == total_)
+            changed_.notify_all();
+    }
+
+    // Wait (until DEADLINE) for every connection to settle; true when they all have. The first
+    // to see it says how many hold their tunnels open.
+    bool wait(clock_type::time_point deadline, int hold_ms) {
+        std::unique_lock lock(mutex_);
+        if (!changed_.wait_until(lock, deadline, [&] { return count_ == total_; }))
+            return false;
+        if (!said_) {
+            said_ = true;
+            std::lock_guard report_lock(report_mutex);
+            if (whole_ == total_)
+                std::printf("echo_client: all %d connections echoed, holding %d ms\n", total_,
+                            hold_ms);
+            else
+                std::printf("echo_client: %d of %d connections echoed, holding %d ms\n", whole_,
+                            total_, hold_ms);
+            std::fflush(stdout);
+        }
+        return true;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int total_;
+    int count_ = 0;
+    int whole_ = 0;
+    bool said_ = false;
+    std::vector<char> settled_;
+};
+
 result run_connection(const options& opt, int index, bool vanish, bool announce,
-                      clock_type::time_point deadline) {
+                      clock_type::time_point deadline, hold_barrier* barrier) {
     result r;
     std::uint64_t seed_state = opt.seed * 1000003ULL + static_cast<std::uint64_t>(index);
     std::uint64_t seed = splitmix64(seed_state);
@@ -262,6 +354,7 @@ result run_connection(const options& opt, int index, bool vanish, bool announce,
     std::size_t out_end = 0;
     bool write_closed = false;
 
+    const auto connect_started = clock_type::now();
     int fd = open_socket(opt, index);
     if (fd < 0 || !finish_connect(fd, opt, index, deadline)) {
         if (fd >= 0)
@@ -312,6 +405,16 @@ result run_connection(const options& opt, int index, bool vanish, bool announce,
         // sooner: squid ends a tunnel whose client half-closes, dropping the echo still on its way.
         if (out_begin == out_end && r.sent == opt.bytes && r.received == opt.bytes &&
             !write_closed) {
+            if (opt.hold_ms > 0) {
+                if (barrier) {
+                    barrier->settle(index, true);
+                    if (!barrier->wait(deadline, opt.hold_ms))
+                        return fail("the other connections did not all finish their echo before "
+                                    "the deadline (--timeout)");
+                }
+                if (auto why = hold_idle(fd, opt.hold_ms, deadline))
+                    return fail(*why);
+            }
             if (::shutdown(fd, SHUT_WR) != 0)
                 return fail(errno_text("shutdown", errno));
             write_closed = true;
@@ -358,8 +461,13 @@ result run_connection(const options& opt, int index, bool vanish, bool announce,
                     return fail("byte " + std::to_string(r.received + at) +
                                 " of the echo differs from the byte sent");
                 }
-                if (r.received == 0 && announce)
-                    note_first_echo(opt.connections);
+                if (r.received == 0) {
+                    r.setup_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                     clock_type::now() - connect_started)
+                                     .count();
+                    if (announce)
+                        note_first_echo(opt.connections);
+                }
                 r.received += size;
             }
         }
@@ -381,6 +489,43 @@ bool vanishes(int index, int n, int k) {
     return k > 0 && (static_cast<long long>(index) * k) % n < k;
 }
 
+// Write each connection's set-up time to FILE, and their percentiles to stdout. False when FILE
+// cannot be written.
+bool report_setup_times(const std::string& file, const std::vector<result>& results) {
+    std::vector<std::int64_t> times;
+    std::string lines;
+    for (const auto& r : results) {
+        if (r.setup_us < 0)
+            continue;
+        times.push_back(r.setup_us);
+        lines += std::to_string(r.setup_us) + "\n";
+    }
+    std::FILE* out = std::fopen(file.c_str(), "w");
+    bool written = out && std::fwrite(lines.data(), 1, lines.size(), out) == lines.size();
+    if (out && std::fclose(out) != 0)
+        written = false;
+    if (!written) {
+        std::fprintf(stderr, "echo_client: cannot write %s: %s\n", file.c_str(),
+                     std::strerror(errno));
+        return false;
+    }
+    if (times.empty()) {
+        std::printf("echo_client: set-up (connect to first echoed byte): no connection echoed\n");
+        return true;
+    }
+    std::sort(times.begin(), times.end());
+    // Nearest rank: the smallest time that at least P percent of the connections do not exceed.
+    auto rank = [&](int percent) {
+        auto n = (times.size() * static_cast<std::size_t>(percent) + 99) / 100;
+        return static_cast<double>(times[std::max<std::size_t>(n, 1) - 1]) / 1000.0;
+    };
+    std::printf(
+        "echo_client: set-up (connect to first echoed byte) of %zu connections: p50 %.3f ms, "
+        "p99 %.3f ms, max %.3f ms\n",
+        times.size(), rank(50), rank(99), static_cast<double>(times.back()) / 1000.0);
+    return true;
+}
+
 template <typename T>
 bool parse_number(std::string_view text, T& value) {
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -391,7 +536,8 @@ void usage() {
     std::fprintf(stderr,
                  "usage: echo_client (--port P [--host ADDR] | --unix PATH) [--connections N]\n"
                  "                   [--bytes B] [--sequential] [--vanish K]\n"
-                 "                   [--rate BYTES_PER_SECOND] [--seed S] [--timeout SEC]\n");
+                 "                   [--rate BYTES_PER_SECOND] [--seed S] [--timeout SEC]\n"
+                 "                   [--hold-ms MS] [--setup-times FILE]\n");
 }
 
 std::optional<options> parse(int argc, char** argv) {
@@ -427,6 +573,10 @@ std::optional<options> parse(int argc, char** argv) {
             ok = parse_number(value, opt.seed);
         else if (arg == "--timeout")
             ok = parse_number(value, opt.timeout_seconds) && opt.timeout_seconds > 0;
+        else if (arg == "--hold-ms")
+            ok = parse_number(value, opt.hold_ms) && opt.hold_ms >= 0;
+        else if (arg == "--setup-times")
+            ok = !(opt.setup_times = value).empty();
         else {
             std::fprintf(stderr, "echo_client: unknown option %s\n", argv[i - 1]);
             return std::nullopt;
@@ -469,15 +619,19 @@ int main(int argc, char** argv) {
     std::vector<result> results(static_cast<std::size_t>(opt.connections));
     if (opt.sequential) {
         for (int i = 0; i < opt.connections; ++i)
-            results[static_cast<std::size_t>(i)] =
-                run_connection(opt, i, vanishes(i, opt.connections, opt.vanish), false, deadline);
+            results[static_cast<std::size_t>(i)] = run_connection(
+                opt, i, vanishes(i, opt.connections, opt.vanish), false, deadline, nullptr);
     } else {
+        hold_barrier barrier(opt.connections);
         std::vector<std::thread> threads;
         threads.reserve(results.size());
         for (int i = 0; i < opt.connections; ++i)
             threads.emplace_back([&, i] {
-                results[static_cast<std::size_t>(i)] = run_connection(
-                    opt, i, vanishes(i, opt.connections, opt.vanish), true, deadline);
+                results[static_cast<std::size_t>(i)] =
+                    run_connection(opt, i, vanishes(i, opt.connections, opt.vanish), true, deadline,
+                                   opt.hold_ms > 0 ? &barrier : nullptr);
+                // Ended without its whole echo: the others need not wait for it.
+                barrier.settle(i, false);
             });
         for (auto& t : threads)
             t.join();
@@ -496,6 +650,8 @@ int main(int argc, char** argv) {
         sent += r.sent;
         received += r.received;
     }
+    const bool times_written =
+        opt.setup_times.empty() || report_setup_times(opt.setup_times, results);
     std::printf("echo_client: %d connections (%s, %llu bytes each): %d ok, %d failed, %d vanished "
                 "as asked; %llu bytes sent, %llu bytes received and checked; %.2f s\n",
                 opt.connections, opt.sequential ? "one after another" : "at once",
@@ -503,5 +659,5 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
                 seconds);
     std::fflush(stdout);
-    return failed == 0 ? 0 : 1;
+    return failed == 0 && times_written ? 0 : 1;
 }
