@@ -74,6 +74,8 @@ private:
     class impl;
     head_finder finder_;
     std::unique_ptr<impl> impl_;
+    // The last parse_body consumed nothing and wanted more (a chunk header cut short).
+    bool body_stalled_ = false;
 };
 
 } // namespace corkscrew

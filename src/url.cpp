@@ -60,7 +60,7 @@ result<std::uint16_t> parse_port(std::string_view text) {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 1 ||
         value > 65535)
-        return fail(failure::usage, "invalid port '" + std::string(text) + "' (want 1-65535)");
+        return fail(failure::usage, "invalid port '" + printable(text) + "' (want 1-65535)");
     return static_cast<std::uint16_t>(value);
 }
 
