@@ -90,9 +90,14 @@ net::awaitable<void> copy_up(relay_state& s) {
         co_return;
     if (m.how == moved::read_failed)
         s.stop(s.io_failure(("reading " + s.options.local_in_name).c_str(), m.ec));
-    else if (m.how == moved::write_failed)
-        s.stop(s.io_failure("sending", m.ec));
-    else
+    else if (m.how == moved::write_failed) {
+        // The far end reset the tunnel. What it sent before is still queued here, and reaches
+        // stdout before the failure is told: end the upload only, and let the download read to
+        // the tunnel's end (the reset's error went to this write).
+        if (!s.outcome.failure)
+            s.outcome.failure = s.io_failure("sending", m.ec);
+        s.local_in.close();
+    } else
         // stdin is done: tell the far end, and keep reading its answer.
         co_await s.tunnel.shutdown_send();
 }

@@ -346,7 +346,15 @@ relay_descriptors(byte_stream& local_in, byte_stream& local_out, byte_stream& tu
                 stop(failure_of(("reading " + options.local_in_name).c_str(), error));
                 continue;
             case flow::step::write_failed:
-                stop(failure_of("sending", error));
+                // The far end reset the tunnel. What it sent before is still queued here, and
+                // reaches stdout before the failure is told: end the upload only, and let the
+                // download read to the tunnel's end (the reset's error went to this write).
+                if (!outcome.failure)
+                    outcome.failure = failure_of("sending", error);
+                up_done = true;
+                if (up.from_polled)
+                    events.remove(in);
+                local_in.close();
                 continue;
             case flow::step::blocked:
                 break;

@@ -15,6 +15,7 @@
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 namespace corkscrew_test {
 
@@ -185,6 +186,70 @@ bool holding_destination::accept_one(std::chrono::milliseconds limit) {
         return false;
     held_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
     return held_ >= 0;
+}
+
+silent_address::silent_address(const char* ip, std::uint16_t port, bool refuse) {
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_port = htons(port);
+    ::inet_pton(AF_INET, ip, &at.sin_addr);
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const auto* addr = reinterpret_cast<const sockaddr*>(&at);
+    if (listener_ < 0 || ::bind(listener_, addr, sizeof at) != 0)
+        throw std::runtime_error(std::string("cannot bind ") + ip);
+    socklen_t size = sizeof at;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &size);
+    port_ = ntohs(at.sin_port);
+    if (refuse)
+        return;
+    if (::listen(listener_, 0) != 0)
+        throw std::runtime_error("cannot listen");
+    filler_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(filler_, addr, sizeof at) != 0)
+        throw std::runtime_error("cannot fill the accept queue");
+}
+
+silent_address::~silent_address() {
+    if (filler_ >= 0)
+        ::close(filler_);
+    ::close(listener_);
+}
+
+spawn_options with_fake_dns(spawn_options options, const std::string& mark) {
+    const char* shim = std::getenv("CORKSCREW_FAKE_DNS");
+    REQUIRE_MESSAGE(shim != nullptr, "CORKSCREW_FAKE_DNS is not set (run the tests with ctest)");
+    options.env.emplace_back("LD_PRELOAD", shim);
+    options.env.emplace_back("SLOW_DNS_MARK", mark);
+    // A sanitized program insists on its runtime coming first among preloaded libraries.
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    options.env.emplace_back("ASAN_OPTIONS", std::string(asan ? asan : "") +
+                                                 (asan && *asan ? ":" : "") +
+                                                 "verify_asan_link_order=0");
+    return options;
+}
+
+std::chrono::microseconds cpu_time(pid_t pid) {
+    std::ifstream sched("/proc/" + std::to_string(pid) + "/sched");
+    for (std::string line; std::getline(sched, line);) {
+        if (line.rfind("se.sum_exec_runtime", 0) == 0) {
+            const double ms = std::stod(line.substr(line.find(':') + 1));
+            return std::chrono::microseconds(static_cast<long long>(ms * 1000));
+        }
+    }
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields 14 and 15 (utime, stime) follow the command name, which ends at the last ')'.
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) {
+            utime = std::stoll(field);
+        } else if (i == 15) {
+            stime = std::stoll(field);
+        }
+    }
+    return std::chrono::microseconds((utime + stime) * 1'000'000 / ::sysconf(_SC_CLK_TCK));
 }
 
 temp_file::temp_file(std::string_view contents) {

@@ -86,6 +86,32 @@ private:
     std::uint16_t port_ = 0;
 };
 
+// An address and port on loopback where connecting neither succeeds nor fails: a listener with
+// a full accept queue (backlog 0, one connection waiting), whose kernel drops further SYNs, as a
+// blackholed route or a dead server does. Or, with `refuse`, a bound port nobody listens on.
+class silent_address {
+public:
+    silent_address(const char* ip, std::uint16_t port, bool refuse = false);
+    ~silent_address();
+    silent_address(const silent_address&) = delete;
+    silent_address& operator=(const silent_address&) = delete;
+    std::uint16_t port() const { return port_; }
+
+private:
+    std::uint16_t port_ = 0;
+    int listener_ = -1;
+    int filler_ = -1;
+};
+
+// Options that preload the getaddrinfo() shim (tests/support/fake_dns.cpp), under which names
+// ending in ".slow.invalid" take 30 s to fail (`mark` is created when such a lookup begins) and
+// names ending in ".nx.invalid" do not exist.
+spawn_options with_fake_dns(spawn_options options, const std::string& mark);
+
+// The CPU time a running process has used so far: the scheduler's own sum where the kernel shows
+// it (/proc/PID/sched, to the microsecond), else utime + stime in clock ticks.
+std::chrono::microseconds cpu_time(pid_t pid);
+
 // A destination on 127.0.0.1 that accepts one connection and holds it open, silent, whatever
 // the client sends or shuts down: only something else than the destination can end a relay to
 // it.

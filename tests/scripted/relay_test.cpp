@@ -14,9 +14,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 
 using namespace corkscrew_test;
 using namespace std::chrono_literals;
@@ -189,32 +186,6 @@ TEST_CASE("SIGHUP / SIGTERM while relaying: prompt exit, status 128+N or killed 
     CHECK_FALSE(status.timed_out);
     CHECK(((status.exited && status.code == 128 + signal) || status.signal == signal));
     CHECK_FALSE(status.core_dumped);
-}
-
-// The CPU time a process has used so far: the scheduler's own sum where the kernel shows it
-// (/proc/PID/sched, to the microsecond), else utime + stime in clock ticks.
-std::chrono::microseconds cpu_time(pid_t pid) {
-    std::ifstream sched("/proc/" + std::to_string(pid) + "/sched");
-    for (std::string line; std::getline(sched, line);) {
-        if (line.rfind("se.sum_exec_runtime", 0) == 0) {
-            const double ms = std::stod(line.substr(line.find(':') + 1));
-            return std::chrono::microseconds(static_cast<long long>(ms * 1000));
-        }
-    }
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    // Fields 14 and 15 (utime, stime) follow the command name, which ends at the last ')'.
-    std::istringstream rest(text.substr(text.rfind(')') + 2));
-    std::string field;
-    long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14) {
-            utime = std::stoll(field);
-        } else if (i == 15) {
-            stime = std::stoll(field);
-        }
-    }
-    return std::chrono::microseconds((utime + stime) * 1'000'000 / ::sysconf(_SC_CLK_TCK));
 }
 
 TEST_CASE("an idle tunnel costs no CPU: under 1 ms per idle second, with the idle timeout armed") {

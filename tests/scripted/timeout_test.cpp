@@ -4,14 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include <arpa/inet.h>
 #include <atomic>
 #include <csignal>
-#include <cstdlib>
 #include <memory>
-#include <netinet/in.h>
-#include <stdexcept>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace corkscrew_test;
@@ -50,60 +45,6 @@ std::size_t later_requests(const scripted_proxy& proxy) {
     }
     return n;
 }
-
-// Options that preload the getaddrinfo() shim (tests/support/fake_dns.cpp), under which names
-// ending in ".slow.invalid" take 30 s to fail; `mark` is created when such a lookup begins.
-spawn_options with_fake_dns(spawn_options options, const std::string& mark) {
-    const char* shim = std::getenv("CORKSCREW_FAKE_DNS");
-    REQUIRE_MESSAGE(shim != nullptr, "CORKSCREW_FAKE_DNS is not set (run the tests with ctest)");
-    options.env.emplace_back("LD_PRELOAD", shim);
-    options.env.emplace_back("SLOW_DNS_MARK", mark);
-    // A sanitized program insists on its runtime coming first among preloaded libraries.
-    const char* asan = std::getenv("ASAN_OPTIONS");
-    options.env.emplace_back("ASAN_OPTIONS", std::string(asan ? asan : "") +
-                                                 (asan && *asan ? ":" : "") +
-                                                 "verify_asan_link_order=0");
-    return options;
-}
-
-// An address and port on loopback where connecting neither succeeds nor fails: a listener with
-// a full accept queue (backlog 0, one connection waiting), whose kernel drops further SYNs, as a
-// blackholed route or a dead server does. Or, with `refuse`, a bound port nobody listens on.
-class silent_address {
-public:
-    silent_address(const char* ip, std::uint16_t port, bool refuse = false) {
-        sockaddr_in at{};
-        at.sin_family = AF_INET;
-        at.sin_port = htons(port);
-        ::inet_pton(AF_INET, ip, &at.sin_addr);
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        const auto* addr = reinterpret_cast<const sockaddr*>(&at);
-        if (listener_ < 0 || ::bind(listener_, addr, sizeof at) != 0)
-            throw std::runtime_error(std::string("cannot bind ") + ip);
-        socklen_t size = sizeof at;
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &size);
-        port_ = ntohs(at.sin_port);
-        if (refuse)
-            return;
-        if (::listen(listener_, 0) != 0)
-            throw std::runtime_error("cannot listen");
-        filler_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (::connect(filler_, addr, sizeof at) != 0)
-            throw std::runtime_error("cannot fill the accept queue");
-    }
-    ~silent_address() {
-        ::close(filler_);
-        ::close(listener_);
-    }
-    silent_address(const silent_address&) = delete;
-    silent_address& operator=(const silent_address&) = delete;
-    std::uint16_t port() const { return port_; }
-
-private:
-    std::uint16_t port_ = 0;
-    int listener_ = -1;
-    int filler_ = -1;
-};
 
 // A proxy name that resolves (through the shim) to `addresses`, in that order.
 spawn_options with_addresses(const std::string& addresses, std::uint16_t port,

@@ -1,8 +1,10 @@
-// Preloaded into the program by tests, this getaddrinfo() fakes two kinds of names:
+// Preloaded into the program by tests, this getaddrinfo() fakes three kinds of names:
 // - names ending in ".slow.invalid" take 30 seconds, as with a DNS server that does not answer,
 //   and create the file named by SLOW_DNS_MARK first so the test knows the lookup has begun;
 // - names ending in ".multi.invalid" resolve to the numeric addresses listed, in order, in
-//   MULTI_DNS_ADDRS ("127.0.0.2,::1"), as a name with several A/AAAA records does.
+//   MULTI_DNS_ADDRS ("127.0.0.2,::1"), as a name with several A/AAAA records does;
+// - names ending in ".nx.invalid" do not exist (EAI_NONAME), as a resolver answers for any name
+//   under .invalid (RFC 6761), without the wait for a DNS server that a test machine may lack.
 // Other names resolve as usual.
 #include <cstdlib>
 #include <dlfcn.h>
@@ -71,5 +73,7 @@ extern "C" int getaddrinfo(const char* node, const char* service, const addrinfo
     }
     if (ends_with(name, ".multi.invalid"))
         return several_addresses(service, hints, res);
+    if (ends_with(name, ".nx.invalid"))
+        return EAI_NONAME;
     return real_getaddrinfo()(node, service, hints, res);
 }

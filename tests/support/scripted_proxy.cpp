@@ -5,8 +5,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/sockios.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -196,6 +200,37 @@ void proxy_connection::shutdown_write() {
     }
 }
 
+void proxy_connection::wait_delivered() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(io_limit_ms);
+    for (;;) {
+        if (fd_ < 0) {
+            throw proxy_error("socket already closed");
+        }
+        // Bytes sent and not yet acknowledged, or not sent yet.
+        int queued = 0;
+#if defined(SIOCOUTQ)
+        const int rc = ::ioctl(fd_, SIOCOUTQ, &queued);
+#else
+        const int rc = ::ioctl(fd_, FIONWRITE, &queued);
+#endif
+        if (rc < 0) {
+            throw proxy_error(errno_text("ioctl (bytes not acknowledged)"));
+        }
+        if (queued == 0) {
+            return;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            throw proxy_error("timed out waiting for the client to take the bytes sent");
+        }
+        // An acknowledgement brings no event to wait for: look again after a millisecond, unless
+        // the proxy stops meanwhile.
+        pollfd stop{stop_fd_, POLLIN, 0};
+        if (::poll(&stop, 1, 1) > 0) {
+            throw proxy_error("proxy stopped");
+        }
+    }
+}
+
 void proxy_connection::reset() {
     if (fd_ >= 0) {
         const linger abortive{1, 0};
@@ -227,6 +262,10 @@ void proxy_connection::play(const script& s) {
         sink();
         break;
     case then_do::reset:
+        reset();
+        return;
+    case then_do::reset_delivered:
+        wait_delivered();
         reset();
         return;
     }

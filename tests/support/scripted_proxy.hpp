@@ -46,6 +46,9 @@ enum class then_do {
     echo,       // send back everything until the client's EOF, then close
     half_close, // shutdown(SHUT_WR), read until the client's EOF, then close
     reset,      // close with SO_LINGER 0 (RST)
+    // Wait until the client has acknowledged every byte sent, then reset: the bytes reach the
+    // client before the RST, which would otherwise throw away those still queued here.
+    reset_delivered,
 };
 
 struct script {
@@ -79,6 +82,8 @@ public:
     void echo();
     void sink();
     void shutdown_write();
+    // Wait (bounded) until the client has acknowledged every byte sent.
+    void wait_delivered();
     void reset();
     void close();
     // Apply a whole script after the request head has been read.
