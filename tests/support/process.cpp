@@ -275,7 +275,9 @@ void child_process::write_some_stdin() {
 
 void child_process::drain(int& fd, std::string& sink) {
     char buffer[65536];
-    for (;;) {
+    // Bounded: a child that writes as fast as it is read (an endless download) would otherwise
+    // keep this loop going, and pump_until() would never look at its condition in between.
+    for (int reads = 0; reads < 16; ++reads) {
         const ssize_t n = ::read(fd, buffer, sizeof buffer);
         if (n > 0) {
             sink.append(buffer, static_cast<std::size_t>(n));
