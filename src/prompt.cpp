@@ -453,6 +453,10 @@ std::optional<std::string> ask_with_program(const std::string& program, const st
             failure = name + " closed its output but did not exit";
         else if (WIFSIGNALED(*status))
             failure = name + " was killed by signal " + std::to_string(WTERMSIG(*status));
+        else if (WEXITSTATUS(*status) == 127)
+            // A posix_spawn that cannot tell a failed exec (POSIX allows it; so it is under
+            // valgrind) has the child exit 127, as a shell does for a command not found.
+            failure = "cannot run " + name + " (it exited with status 127: a program not found)";
         else if (WEXITSTATUS(*status) != 0)
             // As for ssh, a non-zero exit is the user's "Cancel".
             failure = name + " exited with status " + std::to_string(WEXITSTATUS(*status));

@@ -275,6 +275,13 @@ TEST_CASE("SSH_ASKPASS: a cancelled dialog, a silent one, and a missing program"
     auto missing = ask_password("P: ", askpass_env("/nonexistent/askpass"), why);
     CHECK_FALSE(missing);
     CHECK(contains(why, "cannot run SSH_ASKPASS program /nonexistent/askpass"));
+
+    // A script whose program is missing: the shell's 127, said as the missing program above.
+    const auto wrapper = dir.script("wrapper", "exec /nonexistent/askpass-helper");
+    auto wrapped = ask_password("P: ", askpass_env(wrapper), why);
+    CHECK_FALSE(wrapped);
+    CHECK(contains(why, "cannot run SSH_ASKPASS program " + wrapper));
+    CHECK(contains(why, "status 127"));
 }
 
 TEST_CASE("SSH_ASKPASS_REQUIRE: force and prefer go before the terminal, never turns it off") {
