@@ -11,6 +11,8 @@
 #include "auth.hpp"
 #include "fuzz_support.hpp"
 
+#include "../support/script_stream.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -54,60 +56,18 @@ enum options_byte : std::uint8_t {
     header_bit = 1 << 7, // an extra -H header
 };
 
-// A proxy connection played from a script: each read returns the next piece, then EOF. A peek
-// returns what is left of the piece at hand, as a socket's returns what has arrived.
-class script_stream final : public byte_stream {
+// A proxy connection played from a script (the index-th of the run's connections).
+class script_stream final : public corkscrew_test::script_stream {
 public:
-    script_stream(std::size_t index, std::vector<std::string> pieces, std::string& written,
+    script_stream(std::size_t index, const std::vector<std::string>& pieces, std::string& written,
                   bool can_peek)
-        : index_(index), pieces_(pieces.begin(), pieces.end()), written_(written),
-          can_peek_(can_peek) {}
-
-    net::awaitable<io_result> peek_some(net::mutable_buffer buffer) override {
-        if (!can_peek_)
-            co_return io_result{net::error::operation_not_supported, 0};
-        if (pieces_.empty())
-            co_return io_result{net::error::eof, 0};
-        auto n = std::min(pieces_.front().size(), buffer.size());
-        std::memcpy(buffer.data(), pieces_.front().data(), n);
-        co_return io_result{{}, n};
-    }
-
-    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
-        if (pieces_.empty())
-            co_return io_result{net::error::eof, 0};
-        auto& piece = pieces_.front();
-        auto n = std::min(piece.size(), buffer.size());
-        std::memcpy(buffer.data(), piece.data(), n);
-        piece.erase(0, n);
-        if (piece.empty())
-            pieces_.pop_front();
-        co_return io_result{{}, n};
-    }
-
-    net::awaitable<io_result> write_all(net::const_buffer data) override {
-        written_.append(static_cast<const char*>(data.data()), data.size());
-        co_return io_result{{}, data.size()};
-    }
-
-    net::awaitable<error_code> shutdown_send() override { co_return error_code{}; }
-    void close() override {}
+        : corkscrew_test::script_stream({pieces.begin(), pieces.end()}, written, can_peek),
+          index_(index) {}
 
     std::size_t index() const { return index_; }
 
-    // What has not been read yet.
-    std::string rest() const {
-        std::string out;
-        for (const auto& p : pieces_)
-            out += p;
-        return out;
-    }
-
 private:
     std::size_t index_;
-    std::deque<std::string> pieces_;
-    std::string& written_;
-    bool can_peek_;
 };
 
 bool is_tchar(char c) {

@@ -1,6 +1,8 @@
 #include "compress.hpp"
 #include "compress_stream.hpp"
 
+#include "../support/script_stream.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,6 +14,8 @@
 #include <vector>
 
 using namespace corkscrew;
+using corkscrew_test::script_stream;
+using corkscrew_test::split_pieces;
 
 namespace {
 
@@ -120,49 +124,6 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-// The peer of a compressed stream, in memory: each read returns the next piece, then EOF.
-class memory_stream final : public byte_stream {
-public:
-    memory_stream(std::deque<std::string> pieces, std::string& written, int& shutdowns)
-        : pieces_(std::move(pieces)), written_(written), shutdowns_(shutdowns) {}
-
-    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
-        if (pieces_.empty())
-            co_return io_result{net::error::eof, 0};
-        auto& piece = pieces_.front();
-        auto n = std::min(piece.size(), buffer.size());
-        std::memcpy(buffer.data(), piece.data(), n);
-        piece.erase(0, n);
-        if (piece.empty())
-            pieces_.pop_front();
-        co_return io_result{{}, n};
-    }
-
-    net::awaitable<io_result> write_all(net::const_buffer data) override {
-        written_.append(static_cast<const char*>(data.data()), data.size());
-        co_return io_result{{}, data.size()};
-    }
-
-    net::awaitable<error_code> shutdown_send() override {
-        ++shutdowns_;
-        co_return error_code{};
-    }
-    void close() override {}
-
-private:
-    std::deque<std::string> pieces_;
-    std::string& written_;
-    int& shutdowns_;
-};
-
-// Splits `s` into pieces of `step` bytes.
-std::deque<std::string> pieces(const std::string& s, std::size_t step) {
-    std::deque<std::string> out;
-    for (std::size_t at = 0; at < s.size(); at += step)
-        out.push_back(s.substr(at, step));
-    return out;
-}
-
 // A compressed stream over a peer that sends `incoming`, `step` bytes a read.
 struct stream_fixture {
     std::string written;
@@ -171,7 +132,8 @@ struct stream_fixture {
 
     stream_fixture(const std::string& incoming, std::size_t step) {
         stream = std::make_unique<compressed_stream>(
-            std::make_unique<memory_stream>(pieces(incoming, step), written, shutdowns),
+            std::make_unique<script_stream>(split_pieces(incoming, step), written, false,
+                                            &shutdowns),
             new_encoder(), new_decoder());
     }
 };
@@ -653,7 +615,8 @@ TEST_CASE("compress: handshake with a peer that does not speak the layer") {
         std::optional<result<std::unique_ptr<compressed_stream>>> started;
         run([&]() -> net::awaitable<void> {
             started = co_await start_compression(
-                std::make_unique<memory_stream>(pieces(incoming, 1 << 20), written, shutdowns),
+                std::make_unique<script_stream>(split_pieces(incoming, 1 << 20), written, false,
+                                                &shutdowns),
                 "the relay on gateway gw");
         });
         REQUIRE(started);

@@ -1,5 +1,7 @@
 #include "tunnel.hpp"
 
+#include "../support/script_stream.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,64 +13,7 @@ using namespace corkscrew;
 
 namespace {
 
-// A proxy connection played from a script: each read returns the next piece, then EOF. A peek
-// returns what is left of the piece at hand, as a socket's returns what has arrived.
-class script_stream final : public byte_stream {
-public:
-    script_stream(std::deque<std::string> pieces, std::string& written, bool can_peek)
-        : pieces_(std::move(pieces)), written_(written), can_peek_(can_peek) {}
-
-    net::awaitable<io_result> peek_some(net::mutable_buffer buffer) override {
-        if (!can_peek_)
-            co_return io_result{net::error::operation_not_supported, 0};
-        if (pieces_.empty())
-            co_return io_result{net::error::eof, 0};
-        auto n = std::min(pieces_.front().size(), buffer.size());
-        std::memcpy(buffer.data(), pieces_.front().data(), n);
-        co_return io_result{{}, n};
-    }
-
-    net::awaitable<io_result> read_some(net::mutable_buffer buffer) override {
-        if (pieces_.empty())
-            co_return io_result{net::error::eof, 0};
-        auto& piece = pieces_.front();
-        auto n = std::min(piece.size(), buffer.size());
-        std::memcpy(buffer.data(), piece.data(), n);
-        piece.erase(0, n);
-        if (piece.empty())
-            pieces_.pop_front();
-        co_return io_result{{}, n};
-    }
-
-    net::awaitable<io_result> write_all(net::const_buffer data) override {
-        written_.append(static_cast<const char*>(data.data()), data.size());
-        co_return io_result{{}, data.size()};
-    }
-
-    net::awaitable<error_code> shutdown_send() override { co_return error_code{}; }
-    void close() override {}
-
-    // What has not been read yet.
-    std::string rest() const {
-        std::string out;
-        for (const auto& p : pieces_)
-            out += p;
-        return out;
-    }
-
-private:
-    std::deque<std::string> pieces_;
-    std::string& written_;
-    bool can_peek_;
-};
-
-// Splits `s` into pieces of `step` bytes.
-std::deque<std::string> pieces(const std::string& s, std::size_t step) {
-    std::deque<std::string> out;
-    for (std::size_t at = 0; at < s.size(); at += step)
-        out.push_back(s.substr(at, step));
-    return out;
-}
+using corkscrew_test::script_stream;
 
 struct run_result {
     std::optional<result<tunnel>> outcome;
@@ -87,9 +32,9 @@ run_result run_exchange(std::vector<std::string> connections, const hop& through
         if (next == connections.size())
             co_return fail(failure::proxy_unreachable, "no more scripted connections");
         rr.requests.emplace_back();
-        std::unique_ptr<byte_stream> s =
-            std::make_unique<script_stream>(pieces(connections[next++], step), rr.requests.back(),
-                                            how != reading::exactly_without_peek);
+        std::unique_ptr<byte_stream> s = std::make_unique<script_stream>(
+            corkscrew_test::split_pieces(connections[next++], step), rr.requests.back(),
+            how != reading::exactly_without_peek);
         co_return s;
     };
     net::io_context io;
