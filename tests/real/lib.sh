@@ -218,6 +218,29 @@ rt_wait_for_text() {
     return 1
 }
 
+# rt_wait_listening FILE PID DEST [ERR]: wait (bounded) for process PID's first readiness line in
+# FILE, "listening on 127.0.0.1:PORT for DEST", and set RT_LISTEN_PORT to PORT; die, showing the
+# file ERR (the program's stderr) when given, if it exits first or prints another line.
+# shellcheck disable=SC2034 # RT_LISTEN_PORT is read by the caller
+rt_wait_listening() {
+    local file=$1 pid=$2 dest=$3 err=${4:-} polls i line
+    polls=$(rt_polls "$RT_START_TIMEOUT")
+    for ((i = 0; i < polls; i++)); do
+        if (($(wc -l <"$file") >= 1)); then break; fi
+        if ! rt_alive "$pid"; then
+            [[ -z $err ]] || rt_show_file "program stderr" "$err"
+            rt_die "the program exited before printing its readiness line"
+        fi
+        sleep "$RT_POLL_INTERVAL"
+    done
+    line=$(head -n 1 "$file")
+    [[ $line =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)\ for\ ${dest//./\\.}$ ]] || {
+        [[ -z $err ]] || rt_show_file "program stderr" "$err"
+        rt_die "no readiness line 'listening on 127.0.0.1:PORT for $dest' within ${RT_START_TIMEOUT}s (got [$line])"
+    }
+    RT_LISTEN_PORT=${BASH_REMATCH[1]}
+}
+
 # Set RT_PORT to a free port of 127.0.0.1: nothing accepts on it and it was
 # not handed out before. (Not a command substitution: the list of ports
 # handed out must survive.)

@@ -133,7 +133,7 @@ verbose_failed() { count_matching "$1" " -> ${ECHO_DEST//./\\.}: .*, failed \\(e
 # and its descriptors counted. Sets LISTEN_PID, LISTEN_PORT, LISTEN_ERR, BASE_FDS and BASE_RSS.
 # The EXIT trap stops it. Outside the checks only: the EXIT trap does not run in their subshells.
 start_listener() {
-    local name=$1 out=$RT_DIR/$1.stdout polls i line
+    local name=$1 out=$RT_DIR/$1.stdout
     LISTEN_ERR=$RT_DIR/$name.stderr
     : >"$out"
     rt_say "running: corkscrew++ -v --max-connections $MAX_CONNECTIONS -x $PROXY -L 0:$ECHO_DEST"
@@ -141,21 +141,8 @@ start_listener() {
         </dev/null >"$out" 2>"$LISTEN_ERR" &
     LISTEN_PID=$!
     rt_track "$LISTEN_PID" "corkscrew++ -L ($name)"
-    polls=$(rt_polls "$RT_START_TIMEOUT")
-    for ((i = 0; i < polls; i++)); do
-        if (($(wc -l <"$out") >= 1)); then break; fi
-        if ! rt_alive "$LISTEN_PID"; then
-            rt_show_file "program stderr" "$LISTEN_ERR"
-            rt_die "the program exited before printing its readiness line"
-        fi
-        sleep "$RT_POLL_INTERVAL"
-    done
-    line=$(head -n 1 "$out")
-    [[ $line =~ ^listening\ on\ 127\.0\.0\.1:([0-9]+)\ for\ ${ECHO_DEST//./\\.}$ ]] || {
-        rt_show_file "program stderr" "$LISTEN_ERR"
-        rt_die "no readiness line 'listening on 127.0.0.1:PORT for $ECHO_DEST' within ${RT_START_TIMEOUT}s (got [$line])"
-    }
-    LISTEN_PORT=${BASH_REMATCH[1]}
+    rt_wait_listening "$out" "$LISTEN_PID" "$ECHO_DEST" "$LISTEN_ERR"
+    LISTEN_PORT=$RT_LISTEN_PORT
     run_client "$name-warm-up" "$RUN_TIMEOUT" --port "$LISTEN_PORT" --sequential \
         --connections "$WARM_UP" --bytes 1024 ||
         rt_die "$WARM_UP short tunnels through the new listener failed"
