@@ -141,9 +141,8 @@ private:
         if (ec)
             return fail(failure::usage, "cannot listen on " + address_text(l.at) + " (-L " +
                                             printable(l.at.text) + "): " + ec.message());
-        auto bound = l.at;
-        bound.port = acceptor->local_endpoint(ec).port();
-        bound_.push_back(address_text(bound) + " for " + authority(l.tunnel->path.destination));
+        bound_.push_back(bound_text(*acceptor, l) + " for " +
+                         authority(l.tunnel->path.destination));
         tcp_.emplace_back(std::move(acceptor), &l);
         return std::nullopt;
     }
@@ -205,8 +204,22 @@ private:
         }
     }
 
+    // The address a listener is bound to, with the port the kernel chose for -L 0.
+    static std::string bound_text(const tcp::acceptor& acceptor, const listener& l) {
+        auto at = l.at;
+        error_code ec;
+        const auto port = acceptor.local_endpoint(ec).port();
+        if (!ec)
+            at.port = port;
+        return address_text(at);
+    }
+    static std::string bound_text(const local::acceptor&, const listener& l) {
+        return address_text(l.at);
+    }
+
     template <class Acceptor>
     net::awaitable<void> accept_loop(Acceptor& acceptor, const listener& l) {
+        const std::string where = bound_text(acceptor, l);
         while (!stopping_) {
             // Past the limit, new connections wait in the kernel's backlog.
             co_await wait_for_slot();
@@ -217,8 +230,7 @@ private:
             if (stopping_)
                 break;
             if (ec) {
-                log_.error("accepting on " + address_text(l.at) + ": " + ec.message() +
-                           "; trying again");
+                log_.error("accepting on " + where + ": " + ec.message() + "; trying again");
                 net::steady_timer pause(io_);
                 pause.expires_after(accept_retry_delay);
                 co_await pause.async_wait(use_awaitable_ec(ec));
