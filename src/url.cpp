@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 namespace corkscrew {
@@ -128,6 +129,14 @@ result<proxy_url> parse_proxy_url(std::string_view text) {
             return fail(failure::usage, "the proxy URL has an empty user name");
         url.userinfo = credentials{*user, *password, "proxy URL", url.password_in_url};
     }
+    // Said before any other complaint about the host and port, which such a byte would garble
+    // (a CR LF and a header's "Name: value" look like an IPv6 address without brackets).
+    if (std::any_of(rest.begin(), rest.end(), [](char c) {
+            const auto u = static_cast<unsigned char>(c);
+            return u <= 0x20 || u == 0x7f;
+        }))
+        return fail(failure::usage,
+                    "a space or a control character in the proxy URL '" + shown + "'");
     // A trailing path ("http://proxy:3128/") is allowed and ignored, as curl and browsers do.
     if (auto slash = rest.find('/'); slash != std::string_view::npos) {
         if (rest.find_first_not_of('/', slash) != std::string_view::npos)

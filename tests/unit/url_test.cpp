@@ -97,6 +97,19 @@ TEST_CASE("proxy URLs") {
     }
 }
 
+TEST_CASE("a space or control character in a proxy URL's host and port is said as such") {
+    for (const auto* bad : {"http://h:80\r\nX: 1", "http://h :80", "http://h:80\t",
+                            "http://h\x7f:80", "http://u:p@h:80\r\n"}) {
+        auto u = parse_proxy_url(bad);
+        REQUIRE_MESSAGE(!u, bad);
+        CHECK(u.err().kind == failure::usage);
+        CHECK_MESSAGE(u.err().message.find("a space or a control character in the proxy URL") == 0,
+                      u.err().message);
+        CHECK(u.err().message.find('\r') == std::string::npos);
+        CHECK(u.err().message.find('\n') == std::string::npos);
+    }
+}
+
 TEST_CASE("messages about a bad proxy URL do not show its password") {
     for (auto bad : {"http://alice:s3cr/et@proxy:3128/x", "http://alice:s3cr/et@[::1",
                      "http://alice:s3cr/et@[::1]x", "alice:s3cr/et@::1:22"}) {
